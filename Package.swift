@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+// stunmeshd: keeps WireGuard peers connected directly through NATs (see README.md).
+import PackageDescription
+
+/// A system-library target for a C library found through pkg-config, with a `shim.h` of
+/// static inline wrappers for what Swift cannot import (macros, variadic functions).
+func cLibrary(_ name: String, pkgConfig: String? = nil, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    // Syscall mocking (see Sources/SystemCalls) exists in debug builds only.
+    .define("ENABLE_MOCKING", .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "stunmeshd",
+    products: [
+        .executable(name: "stunmeshd", targets: ["stunmeshd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, one target per library, named after what they wrap.
+        cLibrary("CLibEV", apt: "libev-dev"),
+        cLibrary("CLibMNL", pkgConfig: "libmnl", apt: "libmnl-dev"),
+        cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+        cLibrary("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
+        cLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
+        cLibrary("CJansson", pkgConfig: "jansson", apt: "libjansson-dev"),
+        cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        cLibrary("COpenSSLCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
+        cLibrary("CLinuxNet", apt: "linux-libc-dev"),
+
+        // Swift modules, each with one job.
+        .target(name: "SystemCalls", dependencies: ["CLinuxNet"], swiftSettings: swiftSettings),
+        .target(name: "EventLoop", dependencies: ["CLibEV", "SystemCalls"], swiftSettings: swiftSettings),
+        .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: swiftSettings),
+        .target(name: "Stun", dependencies: ["CZlib", "CLinuxNet", "SystemCalls", "EventLoop"],
+                swiftSettings: swiftSettings),
+        .target(name: "Record", dependencies: ["CSodium", "COpenSSLCrypto", "JSON"], swiftSettings: swiftSettings),
+        .target(name: "Probes",
+                dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl"],
+                swiftSettings: swiftSettings),
+        .target(name: "Supervisor",
+                dependencies: ["Stun", "Probes", "Record", "EventLoop", "SystemCalls", "JSON", "CYAML",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "stunmeshd", dependencies: ["Supervisor"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"], swiftSettings: swiftSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "StunTests", dependencies: ["Stun", "SystemCalls"], swiftSettings: swiftSettings),
+        .testTarget(name: "RecordTests", dependencies: ["Record"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "EventLoop", "SystemCalls"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"], swiftSettings: swiftSettings),
+    ]
+)

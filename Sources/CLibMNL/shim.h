@@ -1,0 +1,14 @@
+// libmnl (rtnetlink events, WireGuard generic netlink), as Swift sees it.
+#ifndef CLIBMNL_SHIM_H
+#define CLIBMNL_SHIM_H
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/genetlink.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+
+/// MNL_SOCKET_BUFFER_SIZE is a macro of an expression that does not import.
+static inline size_t clibmnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
+#endif

@@ -1,0 +1,36 @@
+// Linux networking headers Glibc's module does not export: classic BPF socket filters, raw IP
+// and UDP headers, packet info, pidfd.
+#ifndef CLINUXNET_SHIM_H
+#define CLINUXNET_SHIM_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/icmp6.h>
+#include <linux/filter.h>
+#include <net/if.h>
+#include <unistd.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+
+/// pidfd_open(2): a file descriptor that becomes readable when the child exits, so an event
+/// loop that is not libev's default loop can wait for children without reaping them all.
+static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/// pipe2(2) with O_CLOEXEC (glibc declares it only under _GNU_SOURCE).
+static inline int clinuxnet_pipe2(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+/// errno, as a function: Swift's Glibc import makes it awkward to read and set.
+static inline int clinuxnet_errno(void) { return errno; }
+static inline void clinuxnet_set_errno(int e) { errno = e; }
+#endif
