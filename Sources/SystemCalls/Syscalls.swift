@@ -62,6 +62,16 @@ public enum Sys {
         try retrying("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, flags) }
     }
 
+    /// recv(2) into a whole array: returns the bytes received, 0 at end of stream.
+    public static func recv(_ fd: Int32, into buffer: inout [UInt8], flags: Int32 = 0) throws(Errno) -> Int {
+        try buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) -> Int in try recv(fd, raw, flags: flags) } }.get()
+    }
+
+    /// read(2) into a whole array: returns the bytes read, 0 at end of file.
+    public static func read(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> Int {
+        try buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) -> Int in try read(fd, raw) } }.get()
+    }
+
     /// read(2): returns the bytes read, 0 at end of file.
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         try retrying("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
