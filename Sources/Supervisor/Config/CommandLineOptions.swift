@@ -1,0 +1,117 @@
+/// What the command line asks for. stunmesh-go parses its flags with Go's `flag` package, so
+/// the same spellings work here: `-c FILE`, `-config FILE`, `-config-dir DIR`, `-oneshot`,
+/// `-version`, `-h`/`-help`, each also as `--name` and `-name=value`; `--` ends the flags.
+public struct CommandLineOptions: Equatable, Sendable {
+    /// The config file (`-c`, `-config`); takes priority over `configDir`.
+    public var configFile: String?
+    /// The directory holding config.yaml or config.yml (`-config-dir`).
+    public var configDir: String?
+    /// Publish and establish three times, then exit (`-oneshot`).
+    public var oneshot: Bool
+    /// Print the version and exit (`-version`).
+    public var version: Bool
+    /// Print `usage` and exit successfully (`-h`, `-help`).
+    public var help: Bool
+    /// The first argument that is not a flag (flags end there, as in Go), e.g. "status";
+    /// reserved for commands to come.
+    public var subcommand: String?
+
+    /// Options as given; everything off by default.
+    public init(configFile: String? = nil, configDir: String? = nil, oneshot: Bool = false, version: Bool = false,
+                help: Bool = false, subcommand: String? = nil) {
+        self.configFile = configFile
+        self.configDir = configDir
+        self.oneshot = oneshot
+        self.version = version
+        self.help = help
+        self.subcommand = subcommand
+    }
+
+    /// The help text printed for `-h` and after a usage error.
+    public static let usage = """
+        Usage: stunmeshd [flags]
+
+        Keeps WireGuard peers connected directly through NATs, compatible with stunmesh-go.
+
+        Flags:
+          -c, -config FILE   the config file (takes priority over -config-dir)
+          -config-dir DIR    the directory holding config.yaml or config.yml
+          -oneshot           publish and establish three times, then exit
+          -version           print the version and exit
+          -h, -help          print this help and exit
+
+        Without -c or -config-dir, config.yaml then config.yml is looked for in
+        $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh and the current directory.
+
+        """
+
+    /// Parses the arguments after the program name, the way Go's `flag` package does: flags stop
+    /// at the first non-flag argument or after `--`; a boolean flag takes a value only as
+    /// `-flag=value`; a string flag takes `-flag=value` or the next argument. Unknown flags,
+    /// missing values and more than one non-flag argument are `UsageError`s.
+    public static func parse(_ args: [String]) throws(UsageError) -> CommandLineOptions {
+        var options = CommandLineOptions()
+        var rest = args[...]
+        while let arg = rest.first {
+            if arg == "--" {
+                rest = rest.dropFirst()
+                break
+            }
+            guard arg.count >= 2, arg.hasPrefix("-") else { break }
+            rest = rest.dropFirst()
+            var name = Substring(arg.dropFirst(arg.hasPrefix("--") ? 2 : 1))
+            guard let first = name.first, first != "-", first != "=" else {
+                throw UsageError("bad flag syntax: \(arg)")
+            }
+            var value: Substring?
+            if let equals = name.firstIndex(of: "=") {
+                value = name[name.index(after: equals)...]
+                name = name[..<equals]
+            }
+            switch name {
+            case "c", "config", "config-dir":
+                if value == nil, let next = rest.first {
+                    value = Substring(next)
+                    rest = rest.dropFirst()
+                }
+                guard let value else { throw UsageError("flag needs an argument: -\(name)") }
+                if name == "config-dir" { options.configDir = String(value) } else { options.configFile = String(value) }
+            case "oneshot":
+                options.oneshot = try boolean(value, flag: name)
+            case "version":
+                options.version = try boolean(value, flag: name)
+            case "h", "help":
+                options.help = true
+            default:
+                throw UsageError("flag provided but not defined: -\(name)")
+            }
+        }
+        if let command = rest.first {
+            options.subcommand = command
+            if let extra = rest.dropFirst().first { throw UsageError("unexpected argument: \(extra)") }
+        }
+        return options
+    }
+
+    /// A boolean flag's value: true when bare, else what Go's `strconv.ParseBool` accepts.
+    private static func boolean(_ value: Substring?, flag: Substring) throws(UsageError) -> Bool {
+        switch value {
+        case nil, "1", "t", "T", "true", "TRUE", "True": return true
+        case "0", "f", "F", "false", "FALSE", "False": return false
+        case let text?: throw UsageError("invalid boolean value \"\(text)\" for -\(flag): parse error")
+        }
+    }
+}
+
+/// A command line the daemon cannot run with; the message names the flag, in Go's words
+/// ("flag provided but not defined: -x"), and the caller prints it with `CommandLineOptions.usage`.
+public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public var message: String
+
+    /// An error with a message.
+    public init(_ message: String) { self.message = message }
+
+    /// The message.
+    public var description: String { message }
+}

@@ -1,0 +1,98 @@
+/// The daemon's configuration: stunmesh-go's config.yaml schema, typed and validated, with the
+/// defaults applied. Built by `ConfigLoader`; the supervisor reads it and nothing else.
+public struct Config: Equatable, Sendable {
+    /// Seconds between publish/establish rounds (`refresh_interval`, default 10m).
+    public var refreshInterval: Double
+    /// Log level and format (`log`).
+    public var log: LogSettings
+    /// STUN servers as "host:port", in order, without duplicates (`stun.addresses`, plus the
+    /// deprecated `stun.address` in front). Never empty.
+    public var stunAddresses: [String]
+    /// Settings shared by every peer's ping check (`ping_monitor`).
+    public var pingMonitor: PingMonitorSettings
+    /// The WireGuard interfaces to manage, in file order (`interfaces`).
+    public var interfaces: [InterfaceConfig]
+    /// The stores records go to, by the name peers refer to them with (`plugins`).
+    public var plugins: [String: PluginConfig]
+    /// Things worth logging at startup that did not stop the load: defaults applied, keys
+    /// ignored (stunmesh-go ignores unknown keys, so they are not errors here either).
+    public var warnings: [String]
+
+    /// A config with stunmesh-go's defaults for everything not given.
+    public init(refreshInterval: Double = 600, log: LogSettings = LogSettings(),
+                stunAddresses: [String] = [Config.defaultStunAddress],
+                pingMonitor: PingMonitorSettings = PingMonitorSettings(),
+                interfaces: [InterfaceConfig] = [], plugins: [String: PluginConfig] = [:], warnings: [String] = []) {
+        self.refreshInterval = refreshInterval
+        self.log = log
+        self.stunAddresses = stunAddresses
+        self.pingMonitor = pingMonitor
+        self.interfaces = interfaces
+        self.plugins = plugins
+        self.warnings = warnings
+    }
+
+    /// The STUN server used when the file names none, as in stunmesh-go.
+    public static let defaultStunAddress = "stun.l.google.com:19302"
+}
+
+/// How much to log and in what shape (`log: { level, format }`).
+public struct LogSettings: Equatable, Sendable {
+    /// The lowest level logged (default info).
+    public var level: LogLevelSetting
+    /// Human-readable lines or JSON objects (default console).
+    public var format: LogFormatSetting
+
+    /// Settings, info/console unless given.
+    public init(level: LogLevelSetting = .info, format: LogFormatSetting = .console) {
+        self.level = level
+        self.format = format
+    }
+}
+
+/// The `log.level` values, stunmesh-go's (zerolog's) names in increasing severity; the logger setup
+/// maps them onto swift-log's `Logger.Level`.
+public enum LogLevelSetting: String, Equatable, Sendable, CaseIterable {
+    /// Everything.
+    case trace
+    /// Debugging detail.
+    case debug
+    /// Normal operation (the default).
+    case info
+    /// Something is off but handled.
+    case warn
+    /// An operation failed.
+    case error
+    /// The daemon cannot go on.
+    case fatal
+    /// A programming error.
+    case panic
+    /// Nothing at all.
+    case disabled
+}
+
+/// The `log.format` values: how log lines are written.
+public enum LogFormatSetting: String, Equatable, Sendable, CaseIterable {
+    /// Human-readable text (the default).
+    case console
+    /// One JSON object per line.
+    case json
+}
+
+/// Settings of the ping check shared by all peers (`ping_monitor`); a peer's own `ping.interval`
+/// and `ping.timeout` override the first two.
+public struct PingMonitorSettings: Equatable, Sendable {
+    /// Seconds between pings (default 1s).
+    public var interval: Double
+    /// Seconds without a reply after which the peer counts as unreachable (default 1s).
+    public var timeout: Double
+    /// Fast re-establish attempts after a failure before backing off (default 3).
+    public var fixedRetries: Int
+
+    /// Settings, stunmesh-go's defaults unless given.
+    public init(interval: Double = 1, timeout: Double = 1, fixedRetries: Int = 3) {
+        self.interval = interval
+        self.timeout = timeout
+        self.fixedRetries = fixedRetries
+    }
+}

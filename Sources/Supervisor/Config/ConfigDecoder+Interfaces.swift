@@ -1,0 +1,113 @@
+import SystemCalls
+
+extension ConfigDecoder {
+    /// `interfaces: { <name>: { protocol, peers } }`, in file order. At least one peer in all.
+    mutating func decodeInterfaces(_ node: YAMLNode, line: Int?, plugins: [String: PluginConfig],
+                                   pingMonitor: PingMonitorSettings) throws(ConfigError) -> [InterfaceConfig] {
+        let fields = try ConfigFields(node, path: "interfaces", line: line)
+        var interfaces: [InterfaceConfig] = []
+        for entry in fields.entries {
+            let path = fields.path(entry.key)
+            guard Self.isInterfaceName(entry.key) else {
+                throw ConfigError(keyPath: path, message: "is not a valid interface name", line: entry.line)
+            }
+            var interface = try ConfigFields(entry.value, path: path, line: entry.line)
+            var protocolChoice = InterfaceProtocol.ipv4
+            if let n = interface.take("protocol") { protocolChoice = try n.choice(at: interface.path("protocol"), empty: .ipv4) }
+            var peers: [PeerConfig] = []
+            if let n = interface.take("peers") {
+                let peerFields = try ConfigFields(n, path: interface.path("peers"), line: interface.line(of: "peers"))
+                for peerEntry in peerFields.entries {
+                    let peer = try decodePeer(peerEntry, path: peerFields.path(peerEntry.key), plugins: plugins,
+                                              pingMonitor: pingMonitor)
+                    if let twin = peers.first(where: { $0.publicKeyBase64 == peer.publicKeyBase64 }) {
+                        throw ConfigError(keyPath: "\(peerFields.path(peerEntry.key)).public_key",
+                                          message: "is the same key as peer \(twin.name)", line: peerEntry.line)
+                    }
+                    peers.append(peer)
+                }
+            }
+            if peers.isEmpty { warn(interface.path("peers"), "no peers, the interface is ignored", line: entry.line) }
+            warnings += interface.unusedKeyWarnings(file: file)
+            interfaces.append(InterfaceConfig(name: entry.key, protocol: protocolChoice, peers: peers))
+        }
+        guard interfaces.contains(where: { !$0.peers.isEmpty }) else {
+            throw ConfigError(keyPath: "interfaces", message: "at least one interface with one peer is required",
+                              line: line)
+        }
+        return interfaces.filter { !$0.peers.isEmpty }
+    }
+
+    /// One peer: `public_key`, `plugin` (required), `protocol`, `ping`, `keepalive`, and
+    /// `description` (read by stunmesh-go for its logs; accepted and unused).
+    mutating func decodePeer(_ entry: YAMLNode.Entry, path: String, plugins: [String: PluginConfig],
+                             pingMonitor: PingMonitorSettings) throws(ConfigError) -> PeerConfig {
+        var fields = try ConfigFields(entry.value, path: path, line: entry.line)
+        guard let keyNode = fields.take("public_key") else { throw fields.missing("public_key") }
+        let key = try keyNode.string(at: fields.path("public_key"))
+        guard Self.isWireGuardKey(key) else {
+            throw ConfigError(keyPath: fields.path("public_key"), message: "must be a base64 WireGuard key (32 bytes)",
+                              line: keyNode.line)
+        }
+        guard let pluginNode = fields.take("plugin") else { throw fields.missing("plugin") }
+        let plugin = try pluginNode.nonEmptyString(at: fields.path("plugin"))
+        guard plugins[plugin] != nil else {
+            throw ConfigError(keyPath: fields.path("plugin"), message: "no plugin named \"\(plugin)\" under plugins",
+                              line: pluginNode.line)
+        }
+        var peer = PeerConfig(name: entry.key, publicKeyBase64: key, plugin: plugin)
+        if let n = fields.take("protocol") { peer.protocol = try n.choice(at: fields.path("protocol"), empty: .ipv4) }
+        if let n = fields.take("ping") {
+            peer.ping = try decodePing(n, path: fields.path("ping"), line: fields.line(of: "ping"), pingMonitor: pingMonitor)
+        }
+        if let n = fields.take("keepalive") { peer.keepalive = try n.integer(at: fields.path("keepalive"), in: 0...65535) }
+        _ = fields.take("description")
+        warnings += fields.unusedKeyWarnings(file: file)
+        return peer
+    }
+
+    /// `ping: { enabled, target, interval, timeout }`; nil unless enabled. The target must be an
+    /// IP literal; interval and timeout fall back to `ping_monitor`.
+    mutating func decodePing(_ node: YAMLNode, path: String, line: Int?,
+                             pingMonitor: PingMonitorSettings) throws(ConfigError) -> PingSettings? {
+        var fields = try ConfigFields(node, path: path, line: line)
+        let enabled = try fields.take("enabled")?.bool(at: fields.path("enabled")) ?? false
+        var target: IPAddress?
+        if let n = fields.take("target") {
+            let text = try n.string(at: fields.path("target"))
+            guard let address = IPAddress(text) else {
+                throw ConfigError(keyPath: fields.path("target"), message: "must be an IP address, not \"\(text)\"",
+                                  line: n.line)
+            }
+            target = address
+        }
+        let interval = try fields.take("interval")?.duration(at: fields.path("interval")) ?? pingMonitor.interval
+        let timeout = try fields.take("timeout")?.duration(at: fields.path("timeout")) ?? pingMonitor.timeout
+        warnings += fields.unusedKeyWarnings(file: file)
+        guard enabled else { return nil }
+        guard let target else { throw fields.missing("target", "is required when ping is enabled") }
+        return PingSettings(target: target, interval: interval, timeout: timeout)
+    }
+
+    /// Whether `name` can be a Linux interface name: 1 to 15 bytes, no slash, colon or space,
+    /// not "." or "..".
+    static func isInterfaceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        return (1...15).contains(bytes.count) && name != "." && name != ".."
+            && !bytes.contains { $0 <= 0x20 || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 >= 0x7F }
+    }
+
+    /// Whether `text` is the standard base64 of 32 bytes in canonical form: 43 alphabet
+    /// characters, the last one with its two padding bits zero, then "=". This is exactly what
+    /// a strict decoder (libsodium's, the one Record uses) accepts as a WireGuard key.
+    static func isWireGuardKey(_ text: String) -> Bool {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        let bytes = Array(text.utf8)
+        guard bytes.count == 44, bytes[43] == UInt8(ascii: "=") else { return false }
+        for (index, byte) in bytes[..<43].enumerated() {
+            guard let value = alphabet.firstIndex(of: byte) else { return false }
+            if index == 42 && value % 4 != 0 { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,43 @@
+/// One store for records (`plugins.<name>`): where a node writes its encrypted endpoint and reads
+/// its peer's. Its text forms (`description`, `debugDescription`, mirrors) never show the
+/// Cloudflare token, so printing a config cannot leak it.
+public enum PluginConfig: Equatable, Sendable {
+    /// Files in a local directory (`type: builtin, name: file, directory: …`), a stunmeshd
+    /// extension for tests and shared file systems.
+    case file(directory: String)
+    /// A program run per operation with a JSON request on stdin (`type: exec`).
+    case exec(command: String, args: [String], dedup: Bool)
+    /// A shell command run per operation with `STUNMESH_*` lines on stdin (`type: shell`).
+    case shell(command: String, dedup: Bool)
+    /// TXT records in a Cloudflare zone (`type: builtin, name: cloudflare`). `apiURL` replaces
+    /// the API base (a stunmeshd extension for tests).
+    case cloudflare(zone: String, token: String, subdomain: String?, apiURL: String?, dedup: Bool)
+    /// An OpenDHT proxy (`type: builtin, name: opendht`): endpoints tried in order, envelope
+    /// magic, request timeout in seconds.
+    case openDHT(endpoints: [String], magic: String, timeout: Double)
+}
+
+extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The plugin with the token shown as "<redacted>".
+    public var description: String {
+        switch self {
+        case .file(let directory):
+            return "file(directory: \(directory))"
+        case .exec(let command, let args, let dedup):
+            return "exec(command: \(command), args: \(args), dedup: \(dedup))"
+        case .shell(let command, let dedup):
+            return "shell(command: \(command), dedup: \(dedup))"
+        case .cloudflare(let zone, _, let subdomain, let apiURL, let dedup):
+            return "cloudflare(zone: \(zone), token: <redacted>, subdomain: \(subdomain ?? "-"), "
+                + "apiURL: \(apiURL ?? "-"), dedup: \(dedup))"
+        case .openDHT(let endpoints, let magic, let timeout):
+            return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout))"
+        }
+    }
+
+    /// Same as `description`, so that collections and `String(reflecting:)` stay redacted.
+    public var debugDescription: String { description }
+
+    /// A childless mirror, so that `dump` prints `description` and not the token.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
