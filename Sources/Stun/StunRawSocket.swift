@@ -1,0 +1,100 @@
+import CLinuxNet
+import Glibc
+import SystemCalls
+
+/// One raw IPPROTO_UDP socket that sends STUN requests from WireGuard's port without binding it
+/// and reads the replies. Sending: the kernel writes the IP header, we write the UDP header
+/// with WireGuard's port as source. Receiving: such a socket gets a copy of every inbound UDP
+/// datagram, narrowed by `StunReplyFilter` to STUN replies to that port; WireGuard gets its own
+/// copy and drops it. Non-blocking; closed when released.
+final class StunRawSocket {
+    /// The raw socket.
+    let fd: Int32
+    /// WireGuard's listen port: our source port, the replies' destination port.
+    let localPort: UInt16
+    /// SO_MARK for sending and for source address lookup (0: none), so policy routing picks
+    /// the same route as WireGuard's own packets.
+    let fwmark: UInt32
+
+    /// Opens the socket (needs CAP_NET_RAW), marks it, attaches the filter, then drains what
+    /// arrived before the filter was in place.
+    init(localPort: UInt16, fwmark: UInt32) throws(Errno) {
+        let fd = try Sys.socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_UDP))
+        do {
+            if fwmark != 0 { try Sys.setsockopt(fd, SOL_SOCKET, SO_MARK, fwmark) }
+            try Sys.setNonBlocking(fd)
+            try StunReplyFilter.attach(to: fd, localPort: localPort)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        self.fd = fd
+        self.localPort = localPort
+        self.fwmark = fwmark
+        drain()
+    }
+
+    deinit { Sys.close(fd) }
+
+    /// The source address the kernel will use toward `server`: a throwaway UDP socket (marked
+    /// like ours) is connected there, which only consults routing, and asked for its address.
+    func sourceAddress(toward server: Endpoint) throws(Errno) -> IPAddress {
+        let probe = try Sys.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { Sys.close(probe) }
+        if fwmark != 0 { try Sys.setsockopt(probe, SOL_SOCKET, SO_MARK, fwmark) }
+        let connected = server.withSockaddr { address, length in
+            Result { () throws(Errno) in try Sys.connect(probe, address, length) }
+        }
+        try connected.get()
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let local = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                Result { () throws(Errno) -> Endpoint? in
+                    try Sys.getsockname(probe, address, &length)
+                    return Endpoint(sockaddr: address)
+                }
+            }
+        }
+        guard let endpoint = try local.get() else { throw .invalid }
+        return endpoint.address
+    }
+
+    /// Sends `payload` as a UDP datagram from `source`:`localPort` to `server`.
+    func send(_ payload: [UInt8], from source: IPAddress, to server: Endpoint) throws(Errno) {
+        let datagram = UDPWire.datagram(from: Endpoint(address: source, port: localPort), to: server, payload: payload)
+        // The port of a raw socket's destination is ignored (the UDP header carries it): use 0.
+        let destination = Endpoint(address: server.address, port: 0)
+        let sent = datagram.withUnsafeBytes { bytes in
+            destination.withSockaddr { address, length in
+                Result { () throws(Errno) -> Int in try Sys.sendto(fd, bytes, address, length) }
+            }
+        }
+        _ = try sent.get()
+    }
+
+    /// The next queued packet (IP header included), or nil when none is queued.
+    func receive() throws(Errno) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let received = buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(Errno) -> Int in try Sys.recvfrom(fd, bytes, nil, nil) }
+        }
+        do {
+            let count = try received.get()
+            return Array(buffer[..<count])
+        } catch .wouldBlock {
+            return nil
+        }
+    }
+
+    /// Discards every queued packet (those that slipped in before the filter was attached).
+    func drain() {
+        while true {
+            do {
+                guard try receive() != nil else { return }
+            } catch {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import CLinuxNet
+import Glibc
+import SystemCalls
+
+/// The classic BPF program that lets a raw IPPROTO_UDP socket keep only STUN replies to one
+/// port. Such a socket gets a copy of every inbound UDP datagram on the host; without the
+/// filter it would wake us for all of WireGuard's traffic.
+enum StunReplyFilter {
+    /// Bytes the filter keeps of an accepted packet (all of any IPv4 packet).
+    static let acceptLength: UInt32 = 0xFFFF
+
+    /// The program, offsets relative to the IPv4 header: accept when the packet is IPv4, not a
+    /// fragment (no MF flag, zero offset), UDP, to `localPort`, and the 32 bits at UDP payload
+    /// offset 4 are the STUN magic cookie; drop everything else.
+    static func program(localPort: UInt16) -> [sock_filter] {
+        func statement(_ code: Int32, _ k: UInt32) -> sock_filter {
+            sock_filter(code: UInt16(code), jt: 0, jf: 0, k: k)
+        }
+        func jump(_ code: Int32, _ k: UInt32, _ jt: UInt8, _ jf: UInt8) -> sock_filter {
+            sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
+        }
+        let program = [
+            /* 0 */ statement(BPF_LD | BPF_B | BPF_ABS, 0),                    // A = version/IHL
+            /* 1 */ statement(BPF_ALU | BPF_AND | BPF_K, 0xF0),
+            /* 2 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 9),               // IPv4?
+            /* 3 */ statement(BPF_LD | BPF_H | BPF_ABS, 6),                    // A = flags/fragment offset
+            /* 4 */ jump(BPF_JMP | BPF_JSET | BPF_K, 0x3FFF, 7, 0),            // MF or offset: a fragment
+            /* 5 */ statement(BPF_LD | BPF_B | BPF_ABS, 9),                    // A = protocol
+            /* 6 */ jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(IPPROTO_UDP), 0, 5),
+            /* 7 */ statement(BPF_LDX | BPF_B | BPF_MSH, 0),                   // X = IHL * 4
+            /* 8 */ statement(BPF_LD | BPF_H | BPF_IND, 2),                    // A = UDP destination port
+            /* 9 */ jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(localPort), 0, 2),
+            /* 10 */ statement(BPF_LD | BPF_W | BPF_IND, UInt32(UDPWire.headerSize + 4)), // A = cookie
+            /* 11 */ jump(BPF_JMP | BPF_JEQ | BPF_K, StunMessage.magicCookie, 1, 0),
+            /* 12 */ statement(BPF_RET | BPF_K, 0),                            // drop
+            /* 13 */ statement(BPF_RET | BPF_K, acceptLength),                 // accept
+        ]
+        return program
+    }
+
+    /// Attaches the program to `fd` with SO_ATTACH_FILTER.
+    static func attach(to fd: Int32, localPort: UInt16) throws(Errno) {
+        var instructions = program(localPort: localPort)
+        let result = instructions.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(Errno) in
+                let fprog = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
+                try Sys.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+            }
+        }
+        try result.get()
+    }
+}
