@@ -2,9 +2,6 @@
 // and UDP headers, packet info, pidfd.
 #ifndef CLINUXNET_SHIM_H
 #define CLINUXNET_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <fcntl.h>
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -27,7 +24,9 @@
 /// loop that is not libev's default loop can wait for children without reaping them all.
 static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
-/// pipe2(2) with O_CLOEXEC (glibc declares it only under _GNU_SOURCE).
+/// pipe2(2) with O_CLOEXEC. glibc declares pipe2 only under _GNU_SOURCE, which would make
+/// this module disagree with Glibc's about other types (fd_set), so it is declared here.
+extern int pipe2(int pipefd[2], int flags);
 static inline int clinuxnet_pipe2(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 /// errno, as a function: Swift's Glibc import makes it awkward to read and set.

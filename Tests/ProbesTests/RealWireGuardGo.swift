@@ -1,4 +1,5 @@
 import Glibc
+import Probes
 import SystemCalls
 
 /// Test helper: a real wireguard-go in a throwaway network namespace, and a way to run `wg`.

@@ -1,0 +1,47 @@
+import JSON
+import SystemCalls
+
+/// What a node publishes for a peer: its public endpoints, in stunmesh-go's record format
+/// (`{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}`), before sealing.
+public struct EndpointRecord: Equatable, Sendable {
+    /// The public IPv4 endpoint, if the interface publishes one.
+    public var ipv4: Endpoint?
+    /// The public IPv6 endpoint, if the interface publishes one.
+    public var ipv6: Endpoint?
+
+    /// A record from its endpoints.
+    public init(ipv4: Endpoint? = nil, ipv6: Endpoint? = nil) {
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+    }
+
+    /// Compact JSON, `ipv4` then `ipv6`, absent ones omitted: byte for byte what stunmesh-go writes.
+    public func json() -> String {
+        var members: [(String, JSONValue)] = []
+        if let ipv4 { members.append(("ipv4", .string(ipv4.description))) }
+        if let ipv6 { members.append(("ipv6", .string(ipv6.description))) }
+        return JSONValue.object(members).encoded()
+    }
+
+    /// Reads a record as stunmesh-go does: unknown fields are ignored and a null or empty field
+    /// counts as absent; a field of the wrong type, an unparsable endpoint, an endpoint of the
+    /// wrong family, or a record with no endpoint at all is an error.
+    public init(json text: String) throws(RecordError) {
+        let value: JSONValue
+        do { value = try JSONValue(parsing: text) } catch { throw .badJSON(error) }
+        guard case .object = value else { throw .notAnObject }
+        ipv4 = try Self.endpoint(value["ipv4"], field: "ipv4", wantIPv4: true)
+        ipv6 = try Self.endpoint(value["ipv6"], field: "ipv6", wantIPv4: false)
+        if ipv4 == nil && ipv6 == nil { throw .noEndpoint }
+    }
+
+    private static func endpoint(_ value: JSONValue?, field: String, wantIPv4: Bool) throws(RecordError) -> Endpoint? {
+        guard let value, value != .null else { return nil }
+        guard let text = value.stringValue else { throw .wrongType(field: field) }
+        if text.isEmpty { return nil }
+        let shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
+        guard let endpoint = Endpoint(text) else { throw .badEndpoint(field: field, text: shown) }
+        guard endpoint.address.isIPv4 == wantIPv4 else { throw .wrongFamily(field: field, text: shown) }
+        return endpoint
+    }
+}

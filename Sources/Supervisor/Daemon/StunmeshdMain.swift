@@ -1,0 +1,76 @@
+import Glibc
+import Logging
+
+/// The program: parses the command line, finds and loads the config, sets up logging, runs the
+/// daemon. Returns the exit status; a bad config or command line prints why and returns 1
+/// (2 for usage) before anything is touched.
+public enum StunmeshdMain {
+    /// The version `-version` prints.
+    public static let version = "0.1.0"
+
+    /// Runs stunmeshd with `arguments` (without the program name) and `environment`.
+    public static func run(arguments: [String], environment: [String: String]) -> Int32 {
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions.parse(arguments)
+        } catch {
+            printError("stunmeshd: \(error)\n\n\(CommandLineOptions.usage)")
+            return 2
+        }
+        if options.help {
+            print(CommandLineOptions.usage)
+            return 0
+        }
+        if options.version {
+            print("stunmeshd \(version)")
+            return 0
+        }
+        guard let path = ConfigLoader.locate(configFile: options.configFile, configDir: options.configDir,
+                                             environment: environment) else {
+            printError("stunmeshd: no config file found (looked for config.yaml / config.yml in $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh, .); use -c FILE")
+            return 1
+        }
+        let config: Config
+        do {
+            config = try ConfigLoader.load(path: path)
+        } catch {
+            printError("stunmeshd: invalid config: \(error)")
+            return 1
+        }
+        let logger = makeLogger(config.log)
+        for warning in config.warnings { logger.warning("\(warning)") }
+        logger.info("config loaded", metadata: ["file": "\(path)"])
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: config, logger: logger)
+        } catch {
+            printError("stunmeshd: invalid config: \(error)")
+            return 1
+        }
+        return daemon.run(oneshot: options.oneshot)
+    }
+
+    static func makeLogger(_ settings: LogSettings) -> Logger {
+        let (level, disabled) = loggerLevel(settings.level)
+        let format: LogLineHandler.Format = settings.format == .json ? .json : .logfmt
+        return Logger(label: "stunmeshd") { _ in LogLineHandler(format: format, level: level, disabled: disabled) }
+    }
+
+    /// stunmesh-go's level names onto swift-log's.
+    static func loggerLevel(_ level: LogLevelSetting) -> (Logger.Level, disabled: Bool) {
+        switch level {
+        case .trace: return (.trace, false)
+        case .debug: return (.debug, false)
+        case .info: return (.info, false)
+        case .warn: return (.warning, false)
+        case .error: return (.error, false)
+        case .fatal, .panic: return (.critical, false)
+        case .disabled: return (.critical, true)
+        }
+    }
+
+    static func printError(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,76 @@
+import Record
+import SystemCalls
+import Testing
+
+@Suite struct EndpointRecordTests {
+    let v4 = Endpoint("203.0.113.7:51820")!
+    let v6 = Endpoint("[2001:db8::1]:51820")!
+
+    @Test func writesLikeStunmeshGo() {
+        #expect(EndpointRecord(ipv4: v4, ipv6: v6).json() == #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}"#)
+        #expect(EndpointRecord(ipv4: v4).json() == #"{"ipv4":"203.0.113.7:51820"}"#)
+        #expect(EndpointRecord(ipv6: v6).json() == #"{"ipv6":"[2001:db8::1]:51820"}"#)
+    }
+
+    @Test func writesIPv6InRFC5952Form() throws {
+        let loose = try #require(Endpoint("[2001:0DB8:0:0:0:0:0:0001]:443"))
+        #expect(EndpointRecord(ipv6: loose).json() == #"{"ipv6":"[2001:db8::1]:443"}"#)
+    }
+
+    @Test func workedExampleRecord() throws {
+        let opened = try RecordBox.open(RecordVectorTests.stored, receiverPrivate: RecordVectorTests.bPrivate,
+                                        senderPublic: RecordVectorTests.aPrivate.publicKey())
+        let record = try EndpointRecord(json: String(decoding: opened, as: UTF8.self))
+        #expect(record == EndpointRecord(ipv4: v4))
+        #expect(record.json() == RecordVectorTests.plaintext)
+    }
+
+    @Test func readsBackWhatItWrites() throws {
+        for record in [EndpointRecord(ipv4: v4, ipv6: v6), EndpointRecord(ipv4: v4), EndpointRecord(ipv6: v6)] {
+            #expect(try EndpointRecord(json: record.json()) == record)
+        }
+    }
+
+    @Test func ignoresUnknownFieldsAndNulls() throws {
+        let record = try EndpointRecord(json: #"{"ts":1700000000,"ipv6":"[2001:db8::1]:51820","ipv4":null,"x":{"y":[1]}}"#)
+        #expect(record == EndpointRecord(ipv6: v6))
+        #expect(try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","ipv6":""}"#) == EndpointRecord(ipv4: v4))
+    }
+
+    @Test func rejectsWrongTypes() {
+        #expect(throws: RecordError.wrongType(field: "ipv4")) { try EndpointRecord(json: #"{"ipv4":12}"#) }
+        #expect(throws: RecordError.wrongType(field: "ipv6")) { try EndpointRecord(json: #"{"ipv4":"203.0.113.7:1","ipv6":["x"]}"#) }
+        #expect(throws: RecordError.notAnObject) { try EndpointRecord(json: #""203.0.113.7:51820""#) }  // pre-1.5.1 record
+        #expect(throws: RecordError.notAnObject) { try EndpointRecord(json: "[]") }
+    }
+
+    @Test func rejectsTheWrongFamily() {
+        #expect(throws: RecordError.wrongFamily(field: "ipv4", text: "[2001:db8::1]:51820")) {
+            try EndpointRecord(json: #"{"ipv4":"[2001:db8::1]:51820"}"#)
+        }
+        #expect(throws: RecordError.wrongFamily(field: "ipv6", text: "203.0.113.7:51820")) {
+            try EndpointRecord(json: #"{"ipv6":"203.0.113.7:51820"}"#)
+        }
+    }
+
+    @Test func rejectsBadEndpoints() {
+        for bad in ["203.0.113.7", "203.0.113.7:99999", "host.example:1", "2001:db8::1:51820", "[2001:db8::1]"] {
+            #expect(throws: RecordError.badEndpoint(field: "ipv4", text: bad)) {
+                try EndpointRecord(json: "{\"ipv4\":\"\(bad)\"}")
+            }
+        }
+        let long = String(repeating: "x", count: 500)
+        #expect { try EndpointRecord(json: "{\"ipv4\":\"\(long)\"}") } throws: { error in
+            "\(error)".count < 200
+        }
+    }
+
+    @Test func rejectsEmptyRecordsAndBadJSON() {
+        #expect(throws: RecordError.noEndpoint) { try EndpointRecord(json: "{}") }
+        #expect(throws: RecordError.noEndpoint) { try EndpointRecord(json: #"{"ipv4":"","ipv6":null}"#) }
+        #expect { try EndpointRecord(json: "{\"ipv4\":") } throws: { error in
+            guard case .badJSON = error as? RecordError else { return false }
+            return true
+        }
+    }
+}
