@@ -148,13 +148,13 @@ public struct PeerStateMachine: Sendable {
         case (.discovering, .discovered(let endpoint)):
             mapping = endpoint
             consecutiveFailures = 0
-            return [.log(.info, "discovered \(endpoint)")] + enter(.publish)
+            return enter(.publish)
         case (.discovering, .discoveryFailed(let reason)):
             return fail(.discover, reason: "discovery failed: \(reason)")
 
         case (.publishing, .published):
             consecutiveFailures = 0
-            return [.log(.info, "published \(mapping.map { "\($0)" } ?? "?")")] + enter(.readRemote)
+            return enter(.readRemote)
         case (.publishing, .publishFailed(let reason)):
             return fail(.publish, reason: "publish failed: \(reason)")
 
