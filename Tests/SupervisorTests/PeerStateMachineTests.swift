@@ -4,25 +4,41 @@ import Testing
 
 /// Transition-by-transition tests of the per-peer state machine: no sockets, no time.
 @Suite struct PeerStateMachineTests {
+    typealias Machine = PeerStateMachine
     let mine = Endpoint("203.0.113.10:35436")!
     let theirs = Endpoint("203.0.113.20:35436")!
+    let moved = Endpoint("203.0.113.20:40000")!
 
-    func machine() -> PeerStateMachine { PeerStateMachine(refreshInterval: 600, retryBase: 1, retryCap: 60) }
+    func machine(refresh: Double = 600, keepalive: Int = 25) -> Machine {
+        Machine(settings: .init(refreshInterval: refresh, keepalive: keepalive, jitter: 0))
+    }
+
+    /// What WireGuard says when nothing has happened yet.
+    func fresh(initiator: Bool = true) -> RemoteContext {
+        RemoteContext(recordSince: 1000, wireGuardEndpoint: nil, lastHandshake: 0, now: 1000, weInitiate: initiator)
+    }
+
+    /// A live session: handshake 10 s ago.
+    func live(initiator: Bool = true, wg: Endpoint? = nil) -> RemoteContext {
+        RemoteContext(recordSince: 900, wireGuardEndpoint: wg ?? theirs, lastHandshake: 990, now: 1000, weInitiate: initiator)
+    }
 
     /// Drives a machine from idle to monitoring with `theirs` configured.
-    func monitoring() -> PeerStateMachine {
-        var m = machine()
+    func monitoring(keepalive: Int = 25) -> Machine {
+        var m = machine(keepalive: keepalive)
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        _ = m.handle(.remoteEndpoint(theirs))
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
         _ = m.handle(.configured)
         return m
     }
 
-    func withoutLogs(_ actions: [PeerStateMachine.Action]) -> [PeerStateMachine.Action] {
+    func withoutLogs(_ actions: [Machine.Action]) -> [Machine.Action] {
         actions.filter { if case .log = $0 { return false } else { return true } }
     }
+
+    // MARK: Set-up
 
     @Test func startDiscovers() {
         var m = machine()
@@ -44,26 +60,64 @@ import Testing
         _ = m.handle(.discovered(mine))
         #expect(withoutLogs(m.handle(.published)) == [.readRemote])
         #expect(m.state == .awaitingRemote)
+        #expect(m.publishedMapping == mine)
     }
 
-    @Test func remoteEndpointIsConfiguredThenMonitored() {
+    @Test func theInitiatorSetsTheEndpointAndKicks() {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs))) == [.setEndpoint(theirs)])
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh(initiator: true))))
+            == [.setEndpoint(theirs, keepalive: 25, kick: true)])
         #expect(m.state == .configuring(theirs))
         #expect(m.handle(.configured) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
         #expect(m.state == .monitoring)
         #expect(m.configuredEndpoint == theirs)
     }
 
+    @Test func theResponderPunchesAndWithholdsKeepaliveUntilThePathWorks() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh(initiator: false))))
+            == [.punch(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
+        #expect(m.keepaliveWithheld)
+        _ = m.handle(.configured)
+        #expect(m.state == .monitoring)
+        #expect(withoutLogs(m.handle(.pathRecovered)) == [.setKeepalive(25)])
+        #expect(!m.keepaliveWithheld)
+    }
+
+    @Test func withALiveSessionTheResponderMayKick() {
+        // Nothing it sends starts a handshake while the session keys are valid.
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        let context = RemoteContext(recordSince: 995, wireGuardEndpoint: theirs, lastHandshake: 990, now: 1000, weInitiate: false)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(moved, context)))
+            == [.punch(moved), .setEndpoint(moved, keepalive: 25, kick: true)])
+        #expect(!m.keepaliveWithheld)
+    }
+
+    @Test func withoutKeepaliveThereIsNoKick() {
+        var m = machine(keepalive: 0)
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.setEndpoint(theirs, keepalive: 0, kick: false)])
+    }
+
+    // MARK: Refresh and roaming
+
     @Test func refreshStartsOverAndAnUnchangedEndpointIsNotRewritten() {
         var m = monitoring()
         #expect(withoutLogs(m.handle(.timerFired(.refresh))) == [.discover])
         _ = m.handle(.discovered(mine))
-        _ = m.handle(.published)
-        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+        #expect(withoutLogs(m.handle(.published)) == [.readRemote])
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
         #expect(m.state == .monitoring)
     }
 
@@ -72,26 +126,139 @@ import Testing
         _ = m.handle(.timerFired(.refresh))
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        let moved = Endpoint("203.0.113.20:40000")!
-        #expect(withoutLogs(m.handle(.remoteEndpoint(moved))) == [.setEndpoint(moved)])
+        let context = RemoteContext(recordSince: 1000, wireGuardEndpoint: theirs, lastHandshake: 990, now: 1001, weInitiate: true)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(moved, context))) == [.setEndpoint(moved, keepalive: 25, kick: true)])
     }
+
+    @Test func anEndpointProvenByANewerHandshakeIsNotOverwritten() {
+        var m = monitoring()
+        _ = m.handle(.timerFired(.refresh))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        // WireGuard roamed to `roamed` and shook hands at 990, after the record (900) was written.
+        let roamed = Endpoint("203.0.113.20:50000")!
+        let actions = m.handle(.remoteEndpoint(moved, live(wg: roamed)))
+        #expect(!actions.contains { if case .setEndpoint = $0 { true } else { false } })
+        #expect(m.state == .monitoring)
+        #expect(m.configuredEndpoint == roamed)
+    }
+
+    @Test func aRecordNewerThanTheHandshakeIsApplied() {
+        var m = monitoring()
+        _ = m.handle(.timerFired(.refresh))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        let context = RemoteContext(recordSince: 995, wireGuardEndpoint: Endpoint("203.0.113.20:50000")!,
+                                    lastHandshake: 990, now: 1000, weInitiate: true)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(moved, context))) == [.setEndpoint(moved, keepalive: 25, kick: true)])
+    }
+
+    // MARK: Repair
+
+    @Test func aPathFailureWhileMonitoringRediscoversAtOnce() {
+        var m = monitoring()
+        #expect(withoutLogs(m.handle(.pathFailed(.ping))) == [.cancelTimer(.refresh), .discover])
+        #expect(m.repairing == .ping)
+        #expect(m.lastSignal == .ping)
+    }
+
+    @Test func duringARepairAnUnchangedMappingIsNotRepublished() {
+        var m = monitoring()
+        _ = m.handle(.pathFailed(.ping))
+        #expect(withoutLogs(m.handle(.discovered(mine))) == [.readRemote])
+    }
+
+    @Test func duringARepairAChangedMappingIsPublishedThenTheRecordReRead() {
+        var m = monitoring()
+        _ = m.handle(.pathFailed(.rxStall))
+        let newMapping = Endpoint("203.0.113.11:35436")!
+        #expect(withoutLogs(m.handle(.discovered(newMapping))) == [.publish(mapping: newMapping)])
+        #expect(withoutLogs(m.handle(.published)) == [.readRemote])
+    }
+
+    @Test func anUnmovedPeerIsReassertedOnceThenPolledWithBackoff() {
+        var m = monitoring()
+        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.discovered(mine))
+        // First read in this repair: send toward the peer now.
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
+        #expect(withoutLogs(m.handle(.configured)) == [.armTimer(.retry, seconds: 0.25)])
+        #expect(m.state == .waitingToRetry(.discover))
+        var delays: [Double] = []
+        for _ in 0..<9 {
+            #expect(m.handle(.timerFired(.retry)) == [.discover])
+            _ = m.handle(.discovered(mine))
+            for case .armTimer(.retry, let s) in m.handle(.remoteEndpoint(theirs, live())) { delays.append(s) }
+        }
+        #expect(delays == [0.5, 1, 2, 4, 8, 16, 30, 30, 30])
+    }
+
+    @Test func thePeersNewRecordEndsThePolling() {
+        var m = monitoring()
+        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.remoteEndpoint(theirs, live()))
+        _ = m.handle(.configured)
+        _ = m.handle(.timerFired(.retry))
+        _ = m.handle(.discovered(mine))
+        #expect(withoutLogs(m.handle(.remoteEndpoint(moved, live()))) == [.setEndpoint(moved, keepalive: 25, kick: true)])
+        _ = m.handle(.configured)
+        #expect(withoutLogs(m.handle(.pathRecovered)) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+        #expect(m.state == .monitoring)
+        #expect(m.repairing == nil)
+        #expect(m.lastSignal == .ping)
+    }
+
+    @Test func aFailureWhileWaitingToRetryRetriesAtOnce() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discoveryFailed("timeout"))
+        #expect(withoutLogs(m.handle(.pathFailed(.network("eth0 address added")))) == [.cancelTimer(.retry), .discover])
+    }
+
+    @Test func aFailureWhileAStepIsInFlightLetsItFinish() {
+        var m = machine()
+        _ = m.handle(.start)
+        #expect(withoutLogs(m.handle(.pathFailed(.ping))) == [])
+        #expect(m.state == .discovering)
+        #expect(m.repairing == .ping)
+    }
+
+    @Test func recoveryWithoutARepairChangesNothing() {
+        var m = monitoring()
+        #expect(m.handle(.pathRecovered) == [])
+    }
+
+    // MARK: Failures and backoff
 
     @Test func failuresBackOffExponentiallyUpToTheCap() {
         var m = machine()
         _ = m.handle(.start)
         var delays: [Double] = []
         for _ in 0..<8 {
-            for action in m.handle(.discoveryFailed("timeout")) {
-                if case .armTimer(.retry, let s) = action { delays.append(s) }
-            }
+            for case .armTimer(.retry, let s) in m.handle(.discoveryFailed("timeout")) { delays.append(s) }
             #expect(m.state == .waitingToRetry(.discover))
             #expect(m.handle(.timerFired(.retry)) == [.discover])
         }
         #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60])
     }
 
+    @Test func jitterSpreadsDelaysWithinTwentyPercent() {
+        var m = Machine(settings: .init(refreshInterval: 600), seed: 42)
+        _ = m.handle(.start)
+        var delays: [Double] = []
+        for _ in 0..<6 {
+            for case .armTimer(.retry, let s) in m.handle(.discoveryFailed("x")) { delays.append(s) }
+            _ = m.handle(.timerFired(.retry))
+        }
+        for (delay, base) in zip(delays, [1.0, 2, 4, 8, 16, 32]) {
+            #expect(delay >= base * 0.8 && delay <= base * 1.2)
+        }
+        #expect(Set(delays.enumerated().map { $0.element / [1.0, 2, 4, 8, 16, 32][$0.offset] }).count > 1)
+    }
+
     @Test func backoffNeverExceedsTheRefreshInterval() {
-        var m = PeerStateMachine(refreshInterval: 5, retryBase: 1, retryCap: 60)
+        var m = machine(refresh: 5)
         _ = m.handle(.start)
         var last = 0.0
         for _ in 0..<6 {
@@ -122,8 +289,8 @@ import Testing
         #expect(m.handle(.timerFired(.retry)) == [.publish(mapping: mine)])
     }
 
-    @Test(arguments: [PeerStateMachine.Event.remoteMissing, .remoteRejected("forged"), .remoteReadFailed("io")])
-    func anUnusableRemoteRecordIsRetriedAndWireGuardUntouched(_ event: PeerStateMachine.Event) {
+    @Test(arguments: [Machine.Event.remoteMissing, .remoteRejected("forged"), .remoteReadFailed("io")])
+    func anUnusableRemoteRecordIsRetriedAndWireGuardUntouched(_ event: Machine.Event) {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
@@ -149,7 +316,7 @@ import Testing
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        _ = m.handle(.remoteEndpoint(theirs))
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
         #expect(withoutLogs(m.handle(.configureFailed("no such peer"))) == [.armTimer(.retry, seconds: 1)])
         #expect(m.state == .waitingToRetry(.configure))
         #expect(m.handle(.timerFired(.retry)) == [.readRemote])
@@ -162,6 +329,7 @@ import Testing
         #expect(m.state == .stopped)
         #expect(m.handle(.discovered(mine)) == [])
         #expect(m.handle(.timerFired(.refresh)) == [])
+        #expect(m.handle(.pathFailed(.ping)) == [])
         #expect(m.handle(.start) == [])
     }
 

@@ -38,6 +38,14 @@ public final class UAPIClient: WireGuardBackend {
         guard code == 0 else { throw .refused(errno: code) }
     }
 
+    /// `set=1` with `update_only=true`: only this peer's keepalive.
+    public func setKeepalive(publicKeyHex: String, persistentKeepalive: Int) throws(WireGuardError) {
+        let reply = try exchange(UAPIProtocol.setKeepaliveRequest(publicKeyHex: publicKeyHex,
+                                                                  persistentKeepalive: persistentKeepalive))
+        let code = try UAPIProtocol.errno(of: reply)
+        guard code == 0 else { throw .refused(errno: code) }
+    }
+
     /// Sends one request and returns the whole reply (up to its closing empty line).
     func exchange(_ request: String) throws(WireGuardError) -> String {
         let fd: Int32

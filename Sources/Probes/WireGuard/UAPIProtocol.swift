@@ -14,6 +14,11 @@ public enum UAPIProtocol {
         return text + "\n"
     }
 
+    /// The request that sets only one existing peer's persistent keepalive.
+    public static func setKeepaliveRequest(publicKeyHex: String, persistentKeepalive: Int) -> String {
+        "set=1\npublic_key=\(publicKeyHex)\nupdate_only=true\npersistent_keepalive_interval=\(persistentKeepalive)\n\n"
+    }
+
     /// Whether a reply is complete (it ends with an empty line).
     public static func isComplete(_ reply: [UInt8]) -> Bool {
         reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A
@@ -70,6 +75,7 @@ public enum UAPIProtocol {
                 case "rx_bytes": peer?.rxBytes = try number(UInt64.self)
                 case "tx_bytes": peer?.txBytes = try number(UInt64.self)
                 case "persistent_keepalive_interval": peer?.persistentKeepalive = Int(try number(UInt16.self))
+                case "allowed_ip": peer?.allowedIPs.append(value)
                 default: continue
                 }
             case "private_key":

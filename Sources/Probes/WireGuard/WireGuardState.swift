@@ -15,10 +15,14 @@ public struct WireGuardPeerState: Equatable, Sendable {
     public var txBytes: UInt64
     /// Persistent keepalive interval in seconds; 0 is off.
     public var persistentKeepalive: Int
+    /// Allowed IPs as "address/prefix" text, in WireGuard's order: a /32 or /128 among them is
+    /// the peer's own tunnel address, which the daemon pings when no ping target is configured.
+    public var allowedIPs: [String]
 
     /// A peer with nothing known but its key.
     public init(publicKeyHex: String, endpoint: Endpoint? = nil, lastHandshake: Double = 0,
-                rxBytes: UInt64 = 0, txBytes: UInt64 = 0, persistentKeepalive: Int = 0) {
+                rxBytes: UInt64 = 0, txBytes: UInt64 = 0, persistentKeepalive: Int = 0, allowedIPs: [String] = []) {
+        self.allowedIPs = allowedIPs
         self.publicKeyHex = publicKeyHex
         self.endpoint = endpoint
         self.lastHandshake = lastHandshake
@@ -86,4 +90,7 @@ public protocol WireGuardBackend: AnyObject {
     /// Sets only this existing peer's endpoint and persistent keepalive; touches nothing else
     /// (never creates a peer, never changes keys or allowed IPs).
     func setPeer(publicKeyHex: String, endpoint: Endpoint, persistentKeepalive: Int?) throws(WireGuardError)
+    /// Sets only this existing peer's persistent keepalive, leaving its endpoint (perhaps one
+    /// WireGuard learned by roaming) alone.
+    func setKeepalive(publicKeyHex: String, persistentKeepalive: Int) throws(WireGuardError)
 }

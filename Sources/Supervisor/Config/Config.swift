@@ -10,6 +10,8 @@ public struct Config: Equatable, Sendable {
     public var stunAddresses: [String]
     /// Settings shared by every peer's ping check (`ping_monitor`).
     public var pingMonitor: PingMonitorSettings
+    /// How the path is watched (`monitor`, a stunmeshd extension).
+    public var monitor: MonitorSettings
     /// The WireGuard interfaces to manage, in file order (`interfaces`).
     public var interfaces: [InterfaceConfig]
     /// The stores records go to, by the name peers refer to them with (`plugins`).
@@ -22,11 +24,13 @@ public struct Config: Equatable, Sendable {
     public init(refreshInterval: Double = 600, log: LogSettings = LogSettings(),
                 stunAddresses: [String] = [Config.defaultStunAddress],
                 pingMonitor: PingMonitorSettings = PingMonitorSettings(),
+                monitor: MonitorSettings = MonitorSettings(),
                 interfaces: [InterfaceConfig] = [], plugins: [String: PluginConfig] = [:], warnings: [String] = []) {
         self.refreshInterval = refreshInterval
         self.log = log
         self.stunAddresses = stunAddresses
         self.pingMonitor = pingMonitor
+        self.monitor = monitor
         self.interfaces = interfaces
         self.plugins = plugins
         self.warnings = warnings
@@ -34,6 +38,30 @@ public struct Config: Equatable, Sendable {
 
     /// The STUN server used when the file names none, as in stunmesh-go.
     public static let defaultStunAddress = "stun.l.google.com:19302"
+}
+
+/// How stunmeshd watches the path (`monitor: { mode, poll_interval }`, a stunmeshd extension that
+/// stunmesh-go ignores).
+public struct MonitorSettings: Equatable, Sendable {
+    /// `events` (default): WireGuard counters, pings and netlink trigger a repair at once;
+    /// `interval`: only the refresh interval, as stunmesh-go does (kept for comparison).
+    public var mode: MonitorMode
+    /// Seconds between two reads of WireGuard's counters (default 1s).
+    public var pollInterval: Double
+
+    /// Event-driven, polling WireGuard every second, unless given.
+    public init(mode: MonitorMode = .events, pollInterval: Double = 1) {
+        self.mode = mode
+        self.pollInterval = pollInterval
+    }
+}
+
+/// The `monitor.mode` values.
+public enum MonitorMode: String, Equatable, Sendable, CaseIterable {
+    /// Probes and netlink trigger repairs; the refresh interval is the fallback.
+    case events
+    /// Probes off: only the refresh interval.
+    case interval
 }
 
 /// How much to log and in what shape (`log: { level, format }`).

@@ -28,6 +28,7 @@ struct ConfigDecoder {
         if let node = top.take("ping_monitor") {
             config.pingMonitor = try decodePingMonitor(node, line: top.line(of: "ping_monitor"))
         }
+        if let node = top.take("monitor") { config.monitor = try decodeMonitor(node, line: top.line(of: "monitor")) }
         if let node = top.take("plugins") { config.plugins = try decodePlugins(node, line: top.line(of: "plugins")) }
         guard let interfaces = top.take("interfaces") else {
             throw top.missing("interfaces", "at least one interface with one peer is required")
@@ -105,6 +106,16 @@ struct ConfigDecoder {
         if let n = fields.take("fixed_retries") {
             settings.fixedRetries = try n.integer(at: "ping_monitor.fixed_retries", in: 0...1000)
         }
+        warnings += fields.unusedKeyWarnings(file: file)
+        return settings
+    }
+
+    /// `monitor: { mode, poll_interval }` (stunmeshd's extension).
+    mutating func decodeMonitor(_ node: YAMLNode, line: Int?) throws(ConfigError) -> MonitorSettings {
+        var fields = try ConfigFields(node, path: "monitor", line: line)
+        var settings = MonitorSettings()
+        if let n = fields.take("mode") { settings.mode = try n.choice(at: "monitor.mode", empty: .events) }
+        if let n = fields.take("poll_interval") { settings.pollInterval = try n.duration(at: "monitor.poll_interval") }
         warnings += fields.unusedKeyWarnings(file: file)
         return settings
     }

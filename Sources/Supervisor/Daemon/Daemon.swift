@@ -13,6 +13,8 @@ public final class Daemon {
     private(set) var peers: [PeerRuntime] = []
     private var signals: [SignalWatcher] = []
     private var oneshotTimer: TimerWatcher?
+    private var pollTimers: [TimerWatcher] = []
+    private let monitor: MonitorSettings
     /// The exit status `run()` returns.
     private var exitStatus: Int32 = 0
 
@@ -20,6 +22,7 @@ public final class Daemon {
     public init(config: Config, logger: Logger) throws(ConfigError) {
         self.loop = EventLoop()
         self.logger = logger
+        self.monitor = config.monitor
         var stores: [String: (Store, dedup: Bool)] = [:]
         for (name, plugin) in config.plugins.sorted(by: { $0.key < $1.key }) {
             stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop)
@@ -37,8 +40,10 @@ public final class Daemon {
                 guard let (store, dedup) = stores[peer.plugin] else {
                     throw ConfigError(keyPath: keyPath + ".plugin", message: "no plugin named \(peer.plugin)")
                 }
+                let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
+                let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }
                 peers.append(PeerRuntime(name: peer.name, interface: runtime, peerKey: key, settings: peer,
-                                         store: store, dedup: dedup, refreshInterval: config.refreshInterval,
+                                         store: store, dedup: dedup, machineSettings: settings, seed: seed,
                                          logger: logger))
             }
         }
@@ -70,13 +75,33 @@ public final class Daemon {
                 }
             }
         }
-        logger.info("stunmeshd started", metadata: ["peers": "\(peers.count)", "interfaces": "\(interfaces.count)"])
+        logger.info("stunmeshd started", metadata: ["peers": "\(peers.count)", "interfaces": "\(interfaces.count)",
+                                                    "monitor": "\(monitor.mode.rawValue)"])
         for peer in peers { peer.handle(.start) }
+        if monitor.mode == .events { startProbes() }
         loop.run()
         return exitStatus
     }
 
+    /// Event mode: every `poll_interval`, each interface's WireGuard state goes to its peers'
+    /// path monitors.
+    private func startProbes() {
+        for interface in interfaces {
+            let members = peers.filter { $0.interface === interface }
+            let timer = TimerWatcher(loop: loop) {
+                guard let device = interface.poll() else { return }
+                let now = WallClock.now()
+                for peer in members {
+                    if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }
+                }
+            }
+            timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
+            pollTimers.append(timer)
+        }
+    }
+
     private func shutdown(status: Int32) {
+        for timer in pollTimers { timer.stop() }
         exitStatus = status
         for peer in peers { peer.stop() }
         oneshotTimer?.stop()

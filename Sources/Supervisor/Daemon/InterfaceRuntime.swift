@@ -23,6 +23,8 @@ final class InterfaceRuntime {
     let stunServers: [String]
     /// The keys from the last successful read.
     private(set) var keys: InterfaceKeys?
+    /// The device as last read.
+    private(set) var lastDevice: WireGuardDeviceState?
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
         self.name = name
@@ -31,10 +33,18 @@ final class InterfaceRuntime {
         self.stunServers = stunServers
     }
 
+    /// Reads the device (kept as `lastDevice`), for the probes; nil if it cannot be read.
+    func poll() -> WireGuardDeviceState? {
+        guard let device = try? backend.device() else { return nil }
+        lastDevice = device
+        return device
+    }
+
     /// Reads the device and refreshes `keys`; fails if it has no private key or listen port.
     func readDevice() throws(InterfaceError) -> (WireGuardDeviceState, InterfaceKeys) {
         let device: WireGuardDeviceState
         do { device = try backend.device() } catch { throw InterfaceError(message: "\(error)") }
+        lastDevice = device
         guard let hex = device.privateKeyHex, let privateKey = WireGuardKey(hex: hex) else {
             throw InterfaceError(message: "\(name) has no private key")
         }

@@ -23,6 +23,12 @@ final class PeerRuntime {
     let logger: Logger
 
     private(set) var machine: PeerStateMachine
+    /// Judges the path from WireGuard samples and pings (event mode only).
+    private(set) var pathMonitor: PathMonitor
+    /// Wall-clock time the last repair started, with its signal (for status).
+    private(set) var lastTrigger: (signal: PathSignal, at: Double)?
+    /// The peer's record content last read, and since when it has been that.
+    private var remoteRecord: (plaintext: String, since: Double)?
     private var pending: [PeerStateMachine.Event] = []
     private var handling = false
     private var discovery: StunDiscovery?
@@ -35,14 +41,15 @@ final class PeerRuntime {
     var onStateChange: ((PeerRuntime) -> Void)?
 
     init(name: String, interface: InterfaceRuntime, peerKey: WireGuardKey, settings: PeerConfig,
-         store: Store, dedup: Bool, refreshInterval: Double, logger: Logger) {
+         store: Store, dedup: Bool, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger) {
         self.name = name
         self.interface = interface
         self.peerKey = peerKey
         self.settings = settings
         self.store = store
         self.dedup = dedup
-        self.machine = PeerStateMachine(refreshInterval: refreshInterval)
+        self.machine = PeerStateMachine(settings: machineSettings, seed: seed)
+        self.pathMonitor = PathMonitor(pingIsExplicit: settings.ping != nil)
         var logger = logger
         logger[metadataKey: "interface"] = "\(interface.name)"
         logger[metadataKey: "peer"] = "\(name)"
@@ -68,6 +75,37 @@ final class PeerRuntime {
         onStateChange?(self)
     }
 
+    /// Takes a WireGuard reading of this peer (from the interface's poll) and reports a change of
+    /// judgement to the machine.
+    func observe(_ state: WireGuardPeerState, now: Double) {
+        let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
+                                        lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive)
+        report(pathMonitor.observe(sample))
+    }
+
+    /// Takes a ping result.
+    func observePing(answered: Bool) {
+        report(pathMonitor.observePing(answered: answered))
+    }
+
+    /// A change the network monitor saw that concerns this peer's path.
+    func networkChanged(_ what: String) {
+        trigger(.network(what))
+    }
+
+    private func report(_ verdict: PathMonitor.Verdict?) {
+        switch verdict {
+        case .failed(let signal)?: trigger(signal)
+        case .recovered?: handle(.pathRecovered)
+        case nil: break
+        }
+    }
+
+    private func trigger(_ signal: PathSignal) {
+        lastTrigger = (signal, WallClock.now())
+        handle(.pathFailed(signal))
+    }
+
     /// Stops the peer: timers off, any STUN exchange cancelled; WireGuard is left as it is.
     func stop() {
         discovery?.cancel()
@@ -80,7 +118,9 @@ final class PeerRuntime {
         case .discover: discover()
         case .publish(let mapping): publish(mapping)
         case .readRemote: readRemote()
-        case .setEndpoint(let endpoint): setEndpoint(endpoint)
+        case .setEndpoint(let endpoint, let keepalive, let kick): setEndpoint(endpoint, keepalive: keepalive, kick: kick)
+        case .setKeepalive(let keepalive): setKeepalive(keepalive)
+        case .punch(let endpoint): punch(endpoint)
         case .armTimer(let timer, let seconds): self.timer(timer).start(after: seconds)
         case .cancelTimer(let timer): self.timer(timer).stop()
         case .log(.info, let message): logger.info("\(message)")
@@ -104,9 +144,8 @@ final class PeerRuntime {
 
     private func discover() {
         let device: WireGuardDeviceState
-        let keys: InterfaceKeys
         do {
-            (device, keys) = try interface.readDevice()
+            (device, _) = try interface.readDevice()
         } catch {
             handle(.discoveryFailed("\(error)"))
             return
@@ -115,7 +154,6 @@ final class PeerRuntime {
             handle(.discoveryFailed("peer \(peerKey.base64) is not configured on \(interface.name)"))
             return
         }
-        _ = keys
         discovery?.cancel()
         let done = completion { (me: PeerRuntime, result: Result<StunMapping, StunDiscoveryError>) in
             me.discovery = nil
@@ -179,34 +217,66 @@ final class PeerRuntime {
             case .success(nil):
                 me.handle(.remoteMissing)
             case .success(let value?):
-                me.handle(me.openRecord(value, keys: keys))
+                me.handle(me.openRecord(value, keys: keys, now: WallClock.now()))
             }
         })
     }
 
     /// Authenticates, decrypts and parses a record; anything wrong becomes `.remoteRejected`.
-    private func openRecord(_ value: String, keys: InterfaceKeys) -> PeerStateMachine.Event {
+    private func openRecord(_ value: String, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
         let record: EndpointRecord
+        let text: String
         do {
             let plaintext = try RecordBox.open(value, receiverPrivate: keys.privateKey, senderPublic: peerKey)
-            record = try EndpointRecord(json: String(decoding: plaintext, as: UTF8.self))
+            text = String(decoding: plaintext, as: UTF8.self)
+            record = try EndpointRecord(json: text)
         } catch {
             return .remoteRejected("\(error)")
         }
         guard let endpoint = EndpointChoice.choose(from: record, protocol: settings.protocol) else {
             return .remoteRejected("the record has no \(settings.protocol) address")
         }
-        return .remoteEndpoint(endpoint)
+        if remoteRecord?.plaintext != text { remoteRecord = (text, now) }
+        let wireGuard = try? interface.backend.device().peer(peerKey.hex)
+        let context = RemoteContext(recordSince: remoteRecord?.since ?? now, wireGuardEndpoint: wireGuard?.endpoint,
+                                    lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
+                                    weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes))
+        return .remoteEndpoint(endpoint, context)
     }
 
-    private func setEndpoint(_ endpoint: Endpoint) {
+    /// Writes the endpoint; a kick writes keepalive 0 first, then `keepalive`, so WireGuard
+    /// sends at once (the 0 → N transition) instead of at its next timer.
+    private func setEndpoint(_ endpoint: Endpoint, keepalive: Int, kick: Bool) {
         do {
             try interface.backend.setPeer(publicKeyHex: peerKey.hex, endpoint: endpoint,
-                                          persistentKeepalive: settings.keepalive)
-            logger.info("endpoint set", metadata: ["endpoint": "\(endpoint)", "keepalive": "\(settings.keepalive)"])
+                                          persistentKeepalive: kick ? 0 : keepalive)
+            if kick { try interface.backend.setKeepalive(publicKeyHex: peerKey.hex, persistentKeepalive: keepalive) }
+            logger.info("endpoint set", metadata: ["endpoint": "\(endpoint)", "keepalive": "\(keepalive)",
+                                                   "kick": "\(kick)"])
             handle(.configured)
         } catch {
             handle(.configureFailed("\(error)"))
+        }
+    }
+
+    private func setKeepalive(_ keepalive: Int) {
+        do {
+            try interface.backend.setKeepalive(publicKeyHex: peerKey.hex, persistentKeepalive: keepalive)
+            logger.info("keepalive set", metadata: ["keepalive": "\(keepalive)"])
+        } catch {
+            logger.warning("setting the keepalive failed: \(error)")
+        }
+    }
+
+    /// One datagram from WireGuard's port to the peer, opening our NAT for its handshake. A
+    /// failure is only logged: the peer's own traffic or the next repair will get through.
+    private func punch(_ endpoint: Endpoint) {
+        guard let device = interface.lastDevice else { return }
+        do {
+            try HolePunch.send(fromPort: device.listenPort, fwmark: device.fwmark, to: endpoint)
+            logger.debug("punched", metadata: ["endpoint": "\(endpoint)"])
+        } catch {
+            logger.warning("punch to \(endpoint) failed: \(error)")
         }
     }
 }

@@ -2,8 +2,8 @@ import SystemCalls
 
 /// The decisions for one WireGuard peer, as a value type: an `Event` goes in, `Action`s come
 /// out, and nothing else happens. The daemon performs the actions (STUN, store calls, WireGuard
-/// writes, timers) and feeds their results back as events. So every transition is testable
-/// without sockets or time, and docs/state-machine.md describes exactly this type.
+/// writes, punches, timers) and feeds their results back as events. So every transition is
+/// testable without sockets or time, and docs/state-machine.md describes exactly this type.
 public struct PeerStateMachine: Sendable {
     /// Where the peer is in discover → publish → await remote → configure → monitor.
     public enum State: Equatable, Sendable {
@@ -17,15 +17,16 @@ public struct PeerStateMachine: Sendable {
         case awaitingRemote
         /// This endpoint of the peer is being written to WireGuard.
         case configuring(Endpoint)
-        /// The endpoint is set; the refresh timer is armed.
+        /// The endpoint is set and the path is believed good; the refresh timer is armed.
         case monitoring
-        /// A step failed; the retry timer will start `step` again.
+        /// Waiting on the retry timer to start `step` (after a failure, or between polls of
+        /// the peer's record during a repair).
         case waitingToRetry(Step)
         /// Stopped for good; every later event is ignored.
         case stopped
     }
 
-    /// A step that can fail and be retried.
+    /// A step that can be retried.
     public enum Step: Equatable, Sendable {
         /// STUN discovery.
         case discover
@@ -33,7 +34,7 @@ public struct PeerStateMachine: Sendable {
         case publish
         /// Reading the peer's record.
         case readRemote
-        /// Setting the endpoint in WireGuard.
+        /// Setting the endpoint in WireGuard (retried by re-reading the record).
         case configure
     }
 
@@ -49,8 +50,9 @@ public struct PeerStateMachine: Sendable {
         case published
         /// The store refused or failed the write.
         case publishFailed(String)
-        /// The peer's record was read, authenticated and decrypted; this is its endpoint.
-        case remoteEndpoint(Endpoint)
+        /// The peer's record was read, authenticated and decrypted; this is its endpoint, with
+        /// what WireGuard says about the peer right now.
+        case remoteEndpoint(Endpoint, RemoteContext)
         /// The store has no record for the peer yet.
         case remoteMissing
         /// A record was there but was corrupt, forged, or unusable; it is ignored.
@@ -61,6 +63,10 @@ public struct PeerStateMachine: Sendable {
         case configured
         /// WireGuard refused or could not be reached.
         case configureFailed(String)
+        /// A probe says the path is broken (sent once per failure episode).
+        case pathFailed(PathSignal)
+        /// The probes that had failed see the path working again.
+        case pathRecovered
         /// A timer armed by `armTimer` fired.
         case timerFired(Timer)
         /// The daemon is shutting down.
@@ -69,7 +75,7 @@ public struct PeerStateMachine: Sendable {
 
     /// The two timers a peer owns.
     public enum Timer: Equatable, Sendable {
-        /// Backoff before retrying a failed step.
+        /// Backoff before retrying a failed step, or the next poll of the peer's record.
         case retry
         /// The long fallback interval after which everything is refreshed.
         case refresh
@@ -83,8 +89,14 @@ public struct PeerStateMachine: Sendable {
         case publish(mapping: Endpoint)
         /// Read, authenticate and decrypt the peer's record.
         case readRemote
-        /// Set the peer's endpoint (and persistent keepalive) in WireGuard, nothing else.
-        case setEndpoint(Endpoint)
+        /// Send one UDP datagram from WireGuard's port to `endpoint`, opening our NAT for the
+        /// peer's handshake without starting one ourselves.
+        case punch(Endpoint)
+        /// Set the peer's endpoint and persistent keepalive in WireGuard, nothing else. With
+        /// `kick`, keepalive goes 0 → `keepalive` so WireGuard sends at once.
+        case setEndpoint(Endpoint, keepalive: Int, kick: Bool)
+        /// Set only the persistent keepalive (given back after a withheld one).
+        case setKeepalive(Int)
         /// (Re)arm a timer to fire after `seconds`.
         case armTimer(Timer, seconds: Double)
         /// Disarm a timer.
@@ -101,35 +113,63 @@ public struct PeerStateMachine: Sendable {
         case warning
     }
 
-    /// The fallback refresh interval in seconds (config `refresh_interval`).
-    public let refreshInterval: Double
-    /// The first retry delay in seconds; it doubles on each consecutive failure.
-    public let retryBase: Double
-    /// The longest retry delay in seconds.
-    public let retryCap: Double
+    /// The fixed settings of one peer's machine.
+    public struct Settings: Equatable, Sendable {
+        /// The fallback refresh interval in seconds (config `refresh_interval`).
+        public var refreshInterval: Double
+        /// The peer's persistent keepalive in seconds (0: none).
+        public var keepalive: Int
+        /// First retry delay after a failure, doubling per consecutive failure.
+        public var retryBase: Double
+        /// Longest retry delay.
+        public var retryCap: Double
+        /// First delay between polls of the peer's record during a repair, doubling.
+        public var pollBase: Double
+        /// Longest delay between polls.
+        public var pollCap: Double
+        /// Relative jitter applied to every delay (0.2 = ±20 %).
+        public var jitter: Double
 
+        /// Settings with the daemon's defaults for the timing.
+        public init(refreshInterval: Double, keepalive: Int = 25,
+                    retryBase: Double = 1, retryCap: Double = 60, pollBase: Double = 0.25, pollCap: Double = 30,
+                    jitter: Double = 0.2) {
+            self.refreshInterval = refreshInterval
+            self.keepalive = keepalive
+            self.retryBase = retryBase
+            self.retryCap = retryCap
+            self.pollBase = pollBase
+            self.pollCap = pollCap
+            self.jitter = jitter
+        }
+    }
+
+    /// The settings.
+    public let settings: Settings
     /// The current state.
     public private(set) var state: State = .idle
     /// Our public mapping from the last successful discovery.
     public private(set) var mapping: Endpoint?
+    /// The mapping our last successful publish carried.
+    public private(set) var publishedMapping: Endpoint?
     /// The endpoint we last wrote to WireGuard.
     public private(set) var configuredEndpoint: Endpoint?
-    /// Consecutive failures of the current step (drives the backoff).
+    /// Consecutive failures of the current step (drives the retry backoff).
     public private(set) var consecutiveFailures = 0
+    /// The signal that started the repair in progress; nil when the path is believed good.
+    public private(set) var repairing: PathSignal?
+    /// The last signal that started a repair, kept after the repair ends.
+    public private(set) var lastSignal: PathSignal?
+    /// True while, as the responder, we hold keepalive at 0 so as not to start a handshake.
+    public private(set) var keepaliveWithheld = false
+    private var polls = 0
+    private var reassertedThisRepair = false
+    private var random: Jitter
 
-    /// A machine in `.idle`.
-    public init(refreshInterval: Double, retryBase: Double = 1, retryCap: Double = 60) {
-        self.refreshInterval = refreshInterval
-        self.retryBase = retryBase
-        self.retryCap = retryCap
-    }
-
-    /// The delay before the next retry: `retryBase · 2^(failures-1)`, at most `retryCap` and
-    /// never longer than the refresh interval.
-    var retryDelay: Double {
-        var delay = retryBase
-        for _ in 1..<max(1, consecutiveFailures) where delay < retryCap { delay *= 2 }
-        return min(delay, retryCap, refreshInterval)
+    /// A machine in `.idle`; `seed` makes its jitter reproducible.
+    public init(settings: Settings, seed: UInt64 = 1) {
+        self.settings = settings
+        self.random = Jitter(seed: seed)
     }
 
     /// Feeds one event in and returns what to do. Events that do not fit the current state (a
@@ -145,26 +185,32 @@ public struct PeerStateMachine: Sendable {
         case (.idle, .start):
             return enter(.discover)
 
+        case (_, .pathFailed(let signal)):
+            return pathFailed(signal)
+        case (_, .pathRecovered):
+            return pathRecovered()
+
         case (.discovering, .discovered(let endpoint)):
             mapping = endpoint
             consecutiveFailures = 0
+            if repairing != nil && endpoint == publishedMapping {
+                // Polling during a repair: our side has not moved, the store already says so.
+                return enter(.readRemote)
+            }
             return enter(.publish)
         case (.discovering, .discoveryFailed(let reason)):
             return fail(.discover, reason: "discovery failed: \(reason)")
 
         case (.publishing, .published):
+            publishedMapping = mapping
             consecutiveFailures = 0
             return enter(.readRemote)
         case (.publishing, .publishFailed(let reason)):
             return fail(.publish, reason: "publish failed: \(reason)")
 
-        case (.awaitingRemote, .remoteEndpoint(let endpoint)):
+        case (.awaitingRemote, .remoteEndpoint(let endpoint, let context)):
             consecutiveFailures = 0
-            if endpoint == configuredEndpoint {
-                return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
-            }
-            state = .configuring(endpoint)
-            return [.log(.info, "remote endpoint \(endpoint)"), .setEndpoint(endpoint)]
+            return remoteEndpoint(endpoint, context)
         case (.awaitingRemote, .remoteMissing):
             return fail(.readRemote, reason: "no record from the peer yet")
         case (.awaitingRemote, .remoteRejected(let reason)):
@@ -175,7 +221,7 @@ public struct PeerStateMachine: Sendable {
         case (.configuring(let endpoint), .configured):
             configuredEndpoint = endpoint
             consecutiveFailures = 0
-            return enterMonitoring()
+            return repairing == nil ? enterMonitoring() : pollAgain()
         case (.configuring, .configureFailed(let reason)):
             return fail(.configure, reason: "setting the endpoint failed: \(reason)")
 
@@ -189,6 +235,95 @@ public struct PeerStateMachine: Sendable {
         }
     }
 
+    // MARK: - Repair
+
+    private mutating func pathFailed(_ signal: PathSignal) -> [Action] {
+        let first = repairing == nil
+        repairing = signal
+        lastSignal = signal
+        if first { reassertedThisRepair = false; polls = 0 }
+        switch state {
+        case .monitoring:
+            return [.log(.warning, "path failed (\(signal)): re-discovering now"), .cancelTimer(.refresh)] + enter(.discover)
+        case .waitingToRetry:
+            // Whatever we were waiting for, start over at once: something has changed.
+            consecutiveFailures = 0
+            return [.log(.warning, "path failed (\(signal)): re-discovering now"), .cancelTimer(.retry)] + enter(.discover)
+        default:
+            // A step is in flight; the cycle it belongs to goes on and ends in a re-read.
+            return [.log(.warning, "path failed (\(signal)) while \(state)")]
+        }
+    }
+
+    private mutating func pathRecovered() -> [Action] {
+        guard repairing != nil || keepaliveWithheld else { return [] }
+        repairing = nil
+        var actions: [Action] = [.log(.info, "path recovered")]
+        if keepaliveWithheld {
+            keepaliveWithheld = false
+            actions.append(.setKeepalive(settings.keepalive))
+        }
+        if case .waitingToRetry = state, configuredEndpoint != nil {
+            actions += enterMonitoring()
+        }
+        return actions
+    }
+
+    private mutating func remoteEndpoint(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
+        if endpoint == configuredEndpoint {
+            guard repairing != nil else {
+                return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
+            }
+            // Repairing and the peer has not moved (yet): once per repair, send toward it now;
+            // then keep polling (re-discover, re-read) until something moves or the path recovers.
+            if reassertedThisRepair { return pollAgain() }
+            reassertedThisRepair = true
+            state = .configuring(endpoint)
+            return [.log(.info, "re-asserting endpoint \(endpoint)")] + configure(endpoint, context)
+        }
+        if repairing == nil, let current = context.wireGuardEndpoint, current != endpoint,
+           context.lastHandshake > context.recordSince {
+            // WireGuard roamed to `current` after this record was written, and a handshake
+            // proved it: the record is older news. Overwriting it would cost a handshake.
+            configuredEndpoint = current
+            return [.log(.info, "kept endpoint \(current) proven by a handshake newer than the record (\(endpoint))")]
+                + enterMonitoring()
+        }
+        state = .configuring(endpoint)
+        return [.log(.info, "remote endpoint \(endpoint)")] + configure(endpoint, context)
+    }
+
+    /// How to write `endpoint`: the initiator sets it and kicks; the responder punches its NAT
+    /// open toward the peer and, unless the session is still valid (then nothing it sends starts
+    /// a handshake), holds keepalive at 0 until the path works, so it never initiates too.
+    private mutating func configure(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
+        let keepalive = settings.keepalive
+        if context.weInitiate || context.sessionValid {
+            return (context.weInitiate ? [] : [.punch(endpoint)])
+                + [.setEndpoint(endpoint, keepalive: keepalive, kick: keepalive > 0)]
+        }
+        keepaliveWithheld = keepalive > 0
+        return [.punch(endpoint), .setEndpoint(endpoint, keepalive: 0, kick: false)]
+    }
+
+    /// Waits, then runs the cycle again (discover; publish only if we moved; read the record).
+    private mutating func pollAgain() -> [Action] {
+        polls += 1
+        state = .waitingToRetry(.discover)
+        let delay = delay(base: settings.pollBase, cap: settings.pollCap, attempt: polls)
+        return [.armTimer(.retry, seconds: delay)]
+    }
+
+    // MARK: - Steps
+
+    /// `base · 2^(attempt−1)`, at most `cap` and the refresh interval, with jitter.
+    private mutating func delay(base: Double, cap: Double, attempt: Int) -> Double {
+        var delay = base
+        for _ in 1..<max(1, attempt) where delay < cap { delay *= 2 }
+        delay = min(delay, cap, settings.refreshInterval)
+        return settings.jitter > 0 ? random.spread(delay, by: settings.jitter) : delay
+    }
+
     private mutating func enter(_ step: Step) -> [Action] {
         switch step {
         case .discover:
@@ -198,10 +333,7 @@ public struct PeerStateMachine: Sendable {
             guard let mapping else { return enter(.discover) }
             state = .publishing
             return [.publish(mapping: mapping)]
-        case .readRemote:
-            state = .awaitingRemote
-            return [.readRemote]
-        case .configure:
+        case .readRemote, .configure:
             // A failed configure retries the whole read: the record may have changed meanwhile.
             state = .awaitingRemote
             return [.readRemote]
@@ -210,13 +342,18 @@ public struct PeerStateMachine: Sendable {
 
     private mutating func enterMonitoring() -> [Action] {
         state = .monitoring
-        return [.cancelTimer(.retry), .armTimer(.refresh, seconds: refreshInterval)]
+        return [.cancelTimer(.retry), .armTimer(.refresh, seconds: settings.refreshInterval)]
     }
 
     private mutating func fail(_ step: Step, reason: String) -> [Action] {
         consecutiveFailures += 1
         state = .waitingToRetry(step)
-        let delay = retryDelay
-        return [.log(.warning, "\(reason); retry in \(delay)s"), .armTimer(.retry, seconds: delay)]
+        let delay = delay(base: settings.retryBase, cap: settings.retryCap, attempt: consecutiveFailures)
+        return [.log(.warning, "\(reason); retry in \(Self.seconds(delay))s"), .armTimer(.retry, seconds: delay)]
+    }
+
+    static func seconds(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }
