@@ -1,0 +1,534 @@
+# shellcheck shell=bash
+# tests/e2e/lib.sh — network-namespace topology for stunmeshd end-to-end tests.
+#
+# Source it from a bash script running as root (`set -euo pipefail` friendly):
+#
+#   source "$(dirname "$0")/lib.sh"
+#   topo_two_nats            # inet + natA/natB + peerA/peerB, NAT rules, trap-based cleanup
+#   start_stun               # coturn STUN server on 203.0.113.1:3478 and 203.0.113.2:3478
+#   start_wg A 10.99.0.1/24; start_wg B 10.99.0.2/24; wg_pair A B
+#
+# Everything a run makes carries a per-run prefix (sme<pid>-); `cleanup` (trap on EXIT INT TERM)
+# kills every process in those namespaces plus every tracked host process, deletes the namespaces,
+# prints the logs when the run failed, and removes the run directory when it passed.
+# Only namespaces and veths created here are touched; no host interface or address changes.
+#
+# Topology (addresses from TEST-NET-3 on the "internet" side):
+#
+#   peerA 10.0.1.2 ─ lan 10.0.1.1 [natA] wan 203.0.113.10 ─┐
+#                                                            br0 [inet] 203.0.113.1, 203.0.113.2 (STUN)
+#   peerB 10.0.2.2 ─ lan 10.0.2.1 [natB] wan 203.0.113.20 ─┘
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+E2E_NS_RE='^sme([0-9]+)-(inet|natA|natB|peerA|peerB)$'
+
+E2E_PREFIX=""          # namespace name prefix of this run, set by e2e_init
+E2E_RUN=""             # run directory (logs, keys, configs, store), set by e2e_init
+E2E_STORE=""           # shared file store directory (one file per key)
+E2E_NAMESPACES=()      # namespaces this run created, in creation order
+E2E_PIDS=()            # host-side processes this run started (not inside its namespaces)
+E2E_T0=$(date +%s.%N)
+E2E_CLEANED=0
+declare -A E2E_HOLDER=()    # peer -> pid of the process holding its net+mount namespace
+declare -A E2E_TUN_IP=()    # peer -> tunnel address without prefix length
+declare -A E2E_WAN=([A]=203.0.113.10 [B]=203.0.113.20)
+declare -A E2E_LAN_GW=([A]=10.0.1.1 [B]=10.0.2.1)
+declare -A E2E_LAN_IP=([A]=10.0.1.2 [B]=10.0.2.2)
+E2E_STUN1=203.0.113.1
+E2E_STUN2=203.0.113.2
+E2E_STUN_PORT=3478
+E2E_WG_PORT=51820
+E2E_PYTHON=/usr/bin/python3
+
+# ---------------------------------------------------------------------------------------------
+# Logging and small helpers
+
+## e2e_log MSG… — timestamped progress line on stderr.
+e2e_log() {
+    printf '[e2e %6ss] %s\n' "$(e2e_elapsed)" "$*" >&2
+}
+
+## e2e_fail MSG… — print FAIL and exit 1 (the EXIT trap cleans up and dumps logs).
+e2e_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+## e2e_elapsed — seconds since the library was sourced, one decimal.
+e2e_elapsed() {
+    local now
+    now=$(date +%s.%N)
+    awk -v a="$E2E_T0" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
+}
+
+## wait_for SECONDS CMD… — run CMD every 0.2 s until it succeeds; return 1 after SECONDS.
+wait_for() {
+    local timeout=$1
+    shift
+    local deadline=$(( $(date +%s%N) + timeout * 1000000000 ))
+    while true; do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        if (( $(date +%s%N) >= deadline )); then
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+## ns NAME — full namespace name of a topology node (inet natA natB peerA peerB) for this run.
+ns() { echo "${E2E_PREFIX}$1"; }
+
+## in_ns NAME CMD… — run CMD in a node's network namespace (fresh mount namespace per call).
+in_ns() {
+    local name=$1
+    shift
+    ip netns exec "$(ns "$name")" "$@"
+}
+
+## e2e_track_pid PID — have cleanup kill a host-side process this run started that is not a
+## background job of the test's shell (those, and everything inside the namespaces, are killed anyway).
+e2e_track_pid() { E2E_PIDS+=("$1"); }
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle
+
+## e2e_require_root — exit with a clear message unless running as root with the needed tools.
+e2e_require_root() {
+    [[ $(id -u) -eq 0 ]] || e2e_fail "end-to-end tests need root (network namespaces, nftables)"
+    local tool missing=()
+    for tool in ip nft conntrack wireguard-go wg turnserver unshare nsenter ping timeout awk; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    [[ -x $E2E_PYTHON ]] || missing+=("$E2E_PYTHON")
+    ((${#missing[@]} == 0)) || e2e_fail "missing tools: ${missing[*]} (run scripts/install-deps)"
+}
+
+## e2e_init — create the run directory and prefix, reap dead runs, install the cleanup trap.
+## Idempotent; topo_two_nats calls it.
+e2e_init() {
+    [[ -z $E2E_RUN ]] || return 0
+    e2e_require_root
+    e2e_reap_stale
+    E2E_PREFIX="sme$$-"
+    if ip netns list | grep -q "^${E2E_PREFIX}"; then
+        e2e_fail "namespaces with prefix $E2E_PREFIX already exist"
+    fi
+    E2E_RUN=$(mktemp -d "${TMPDIR:-/tmp}/stunmesh-e2e.XXXXXX")
+    E2E_STORE="$E2E_RUN/store"
+    mkdir -p "$E2E_STORE"
+    # Say which command failed when `set -e` ends a test (functions included).
+    set -o errtrace
+    trap 'e2e_on_err "$?" "${BASH_SOURCE[0]##*/}:$LINENO" "$BASH_COMMAND"' ERR
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    e2e_log "run directory $E2E_RUN, namespace prefix $E2E_PREFIX"
+}
+
+## e2e_on_err RC WHERE COMMAND — the ERR trap: name the failing command (only in the main shell).
+e2e_on_err() {
+    [[ $BASHPID == "$$" ]] || return 0
+    echo "e2e: command failed (exit $1) at $2: $3" >&2
+}
+
+## e2e_kill_ns_procs NSNAME… — TERM, then KILL after 3 s, every process inside the namespaces.
+e2e_kill_ns_procs() {
+    local nsname pids=() i
+    for nsname in "$@"; do
+        # shellcheck disable=SC2207
+        pids+=($(ip netns pids "$nsname" 2>/dev/null || true))
+    done
+    ((${#pids[@]} > 0)) || return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for ((i = 0; i < 30; i++)); do
+        local alive=()
+        local p
+        for p in "${pids[@]}"; do
+            kill -0 "$p" 2>/dev/null && alive+=("$p")
+        done
+        ((${#alive[@]} > 0)) || return 0
+        sleep 0.1
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
+## e2e_reap_stale — delete namespaces (and their processes) left by runs whose shell is gone,
+## e.g. after SIGKILL. Only names matching sme<pid>-<node> with a dead <pid> are touched.
+e2e_reap_stale() {
+    local name owner
+    while read -r name _; do
+        [[ $name =~ $E2E_NS_RE ]] || continue
+        owner=${BASH_REMATCH[1]}
+        if [[ $owner != "$$" ]] && ! kill -0 "$owner" 2>/dev/null; then
+            e2e_kill_ns_procs "$name"
+            ip netns del "$name" 2>/dev/null || true
+            echo "e2e: reaped stale namespace $name" >&2
+        fi
+    done < <(ip netns list 2>/dev/null)
+}
+
+## e2e_dump_logs — print the tail of every log in the run directory (used on failure).
+e2e_dump_logs() {
+    local f
+    [[ -d $E2E_RUN ]] || return 0
+    while IFS= read -r f; do
+        echo "----- ${f#"$E2E_RUN"/} (last 60 lines) -----" >&2
+        tail -n 60 "$f" >&2 || true
+    done < <(find "$E2E_RUN" -name '*.log' -type f | sort)
+}
+
+## cleanup [RC] — kill everything this run started, delete its namespaces; keep the run directory
+## (and print its logs) only when the run failed (RC, default the last exit status, non-zero) or
+## E2E_KEEP=1. Installed as the EXIT trap; safe to call again.
+cleanup() {
+    local rc=$?
+    (($# == 0)) || rc=$1
+    set +e
+    trap - EXIT INT TERM ERR
+    ((E2E_CLEANED == 0)) || return "$rc"
+    E2E_CLEANED=1
+    if ((rc != 0)); then
+        e2e_dump_logs
+    fi
+    # Host-side processes: the tracked ones and every background job of this shell.
+    local p
+    # shellcheck disable=SC2207
+    E2E_PIDS+=($(jobs -p))
+    for p in "${E2E_PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    local full=()
+    local n
+    for n in "${E2E_NAMESPACES[@]}"; do
+        full+=("$(ns "$n")")
+    done
+    ((${#full[@]} == 0)) || e2e_kill_ns_procs "${full[@]}"
+    for p in "${E2E_PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null   # only these: a bare `wait` would also wait for a test's own jobs
+    done
+    for n in "${full[@]}"; do
+        ip netns del "$n" 2>/dev/null
+    done
+    if [[ -n $E2E_RUN && -d $E2E_RUN ]]; then
+        if ((rc != 0)) || [[ ${E2E_KEEP:-0} == 1 ]]; then
+            echo "e2e: run directory kept: $E2E_RUN" >&2
+        else
+            rm -rf "$E2E_RUN"
+        fi
+    fi
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Topology
+
+## e2e_add_ns NAME — create a node namespace with loopback up.
+e2e_add_ns() {
+    ip netns add "$(ns "$1")"
+    E2E_NAMESPACES+=("$1")
+    in_ns "$1" ip link set lo up
+}
+
+## e2e_veth NS1 IF1 NS2 IF2 — a veth pair between two node namespaces, both ends up.
+e2e_veth() {
+    ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
+    ip -n "$(ns "$1")" link set "$2" up
+    ip -n "$(ns "$3")" link set "$4" up
+}
+
+## topo_two_nats [NAT_A_TYPE [NAT_B_TYPE]] — build the two-NAT topology; NAT types as nat_setup
+## (default eim). Sets E2E_* variables; calls e2e_init.
+topo_two_nats() {
+    local type_a=${1:-eim} type_b=${2:-eim}
+    e2e_init
+    e2e_add_ns inet
+    in_ns inet ip link add br0 type bridge
+    in_ns inet ip link set br0 up
+    in_ns inet ip addr add "$E2E_STUN1/24" dev br0
+    in_ns inet ip addr add "$E2E_STUN2/24" dev br0
+    local side
+    for side in A B; do
+        e2e_add_ns "nat$side"
+        e2e_add_ns "peer$side"
+        e2e_veth "nat$side" wan inet "nat$side"
+        in_ns inet ip link set "nat$side" master br0
+        in_ns "nat$side" ip addr add "${E2E_WAN[$side]}/24" dev wan
+        e2e_veth "nat$side" lan "peer$side" eth0
+        in_ns "nat$side" ip addr add "${E2E_LAN_GW[$side]}/24" dev lan
+        in_ns "nat$side" sysctl -qw net.ipv4.ip_forward=1
+        in_ns "peer$side" ip addr add "${E2E_LAN_IP[$side]}/24" dev eth0
+        in_ns "peer$side" ip route add default via "${E2E_LAN_GW[$side]}"
+        e2e_holder "$side"
+    done
+    nat_setup A "$type_a"
+    nat_setup B "$type_b"
+    e2e_log "topology up: natA ${E2E_WAN[A]} ($type_a), natB ${E2E_WAN[B]} ($type_b)"
+}
+
+## nat_rules SIDE TYPE — print the nftables ruleset for router nat<SIDE> (A or B).
+## TYPE: eim       endpoint-independent mapping, translated port (sport ^ 0x4000), filtering
+##                 address+port dependent (only replies pass) — the default, like a CPE
+##       pp        port-preserving snat, same filtering
+##       symmetric address+port dependent mapping: random port per destination
+##       fullcone  eim plus inbound dnat of the mirrored port: anyone may send to the mapping
+nat_rules() {
+    local side=$1 type=$2
+    local wan=${E2E_WAN[$side]} lan_ip=${E2E_LAN_IP[$side]}
+    local udp_rule prerouting="" forward_extra=""
+    case $type in
+        eim | fullcone) udp_rule="snat ip to $wan : udp sport ^ 0x4000" ;;
+        pp) udp_rule="snat ip to $wan" ;;
+        symmetric) udp_rule="snat ip to $wan : 20000-60999 random" ;;
+        *) e2e_fail "nat_rules: unknown NAT type '$type' (eim|pp|symmetric|fullcone)" ;;
+    esac
+    if [[ $type == fullcone ]]; then
+        prerouting="iifname \"wan\" udp dport 1024-65535 dnat ip to $lan_ip : udp dport ^ 0x4000"
+        forward_extra="iifname \"wan\" oifname \"lan\" ct status dnat accept"
+    fi
+    cat <<EOF
+table ip e2e_nat {
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        $prerouting
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wan" meta l4proto udp $udp_rule
+        oifname "wan" snat ip to $wan
+    }
+}
+table ip e2e_filter {
+    # Unsolicited inbound to the router itself is dropped before conntrack confirms it: an
+    # unreplied entry 'remote -> WAN:port' would otherwise clash with the reply tuple of a later
+    # outbound mapping to that same remote, and the fixed-port snat would drop it for good.
+    chain input {
+        type filter hook input priority filter; policy accept;
+        iifname "wan" ct state established,related accept
+        iifname "wan" icmp type echo-request accept
+        iifname "wan" drop
+    }
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state established,related accept
+        iifname "lan" oifname "wan" accept
+        $forward_extra
+    }
+}
+EOF
+}
+
+## nat_setup SIDE TYPE — (re)install router nat<SIDE>'s rules and flush its conntrack table so
+## the new behaviour applies to every flow. SIDE: A or B (natA/natB accepted).
+nat_setup() {
+    local side=${1#nat} type=${2:-eim}
+    [[ $side == A || $side == B ]] || e2e_fail "nat_setup: side must be A or B, got '$1'"
+    local rules
+    rules=$(nat_rules "$side" "$type") || exit 1
+    in_ns "nat$side" nft flush ruleset
+    in_ns "nat$side" nft -f - <<<"$rules"
+    in_ns "nat$side" conntrack -F >/dev/null 2>&1 || true
+}
+
+## nat_public_port PORT — the outside port the eim/fullcone rule gives inside port PORT.
+nat_public_port() { echo $(($1 ^ 0x4000)); }
+
+# ---------------------------------------------------------------------------------------------
+# STUN server
+
+## stun_probe NODE BIND_PORT SERVER… — from NODE, one UDP socket bound to BIND_PORT asks every
+## SERVER (ip:port); prints "SERVER MAPPED" lines; fails if any server is silent.
+stun_probe() {
+    local node=$1 port=$2
+    shift 2
+    if [[ $node == A || $node == B ]]; then
+        inpeer "$node" "$E2E_PYTHON" -I "$E2E_DIR/stun_probe.py" --bind "0.0.0.0:$port" "$@"
+    else
+        in_ns "$node" "$E2E_PYTHON" -I "$E2E_DIR/stun_probe.py" --bind "0.0.0.0:$port" "$@"
+    fi
+}
+
+## start_stun — coturn as a STUN-only server on 203.0.113.1 and .2 port 3478 (RFC 5780 alternate
+## port 3479) in inet, no config file, foreground, log in the run directory; waits until it answers.
+start_stun() {
+    local dir="$E2E_RUN/turnserver"
+    mkdir -p "$dir"
+    ip netns exec "$(ns inet)" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
+        -L "$E2E_STUN1" -L "$E2E_STUN2" -p "$E2E_STUN_PORT" \
+        --log-file "$dir/turnserver.log" --simple-log --log-binding \
+        --pidfile "$dir/turnserver.pid" -b "$dir/turndb" \
+        >"$dir/stdout.log" 2>&1 &
+    if ! wait_for 15 stun_probe inet 0 "$E2E_STUN1:$E2E_STUN_PORT" "$E2E_STUN2:$E2E_STUN_PORT"; then
+        e2e_fail "coturn did not answer STUN on $E2E_STUN1/$E2E_STUN2:$E2E_STUN_PORT"
+    fi
+    e2e_log "STUN server up on $E2E_STUN1:$E2E_STUN_PORT and $E2E_STUN2:$E2E_STUN_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Peers: a private mount namespace per peer so /run/wireguard is per peer
+
+## e2e_peer_dir PEER — the peer's directory in the run directory.
+e2e_peer_dir() { echo "$E2E_RUN/peer$1"; }
+
+## e2e_holder PEER — start the long-lived process that holds peer<PEER>'s network namespace and a
+## private mount namespace whose /run/wireguard is the bind-mounted <run>/peer<PEER>/run-wireguard.
+## Must run in the main shell (not in $(…) or a pipeline): it records the pid in E2E_HOLDER.
+e2e_holder() {
+    local peer=$1
+    [[ -z ${E2E_HOLDER[$peer]:-} ]] || return 0
+    local dir
+    dir=$(e2e_peer_dir "$peer")
+    mkdir -p "$dir/run-wireguard" /run/wireguard
+    rm -f "$dir/holder.ready"
+    # A simple command (not a function) so that $! is the holder itself: ip netns exec, unshare
+    # and sh each exec the next.
+    ip netns exec "$(ns "peer$peer")" unshare -m --propagation private \
+        sh -c 'mount --bind "$1" /run/wireguard && touch "$2" && exec sleep infinity' \
+        holder "$dir/run-wireguard" "$dir/holder.ready" </dev/null >/dev/null 2>&1 &
+    local pid=$!
+    wait_for 10 test -e "$dir/holder.ready" || e2e_fail "namespace holder for peer$peer did not start"
+    # Never run a peer command anywhere but in the peer's namespace.
+    [[ $(ip netns identify "$pid") == "$(ns "peer$peer")" ]] ||
+        e2e_fail "holder $pid is not in namespace $(ns "peer$peer")"
+    E2E_HOLDER[$peer]=$pid
+}
+
+## e2e_holder_pid PEER — pid of peer<PEER>'s holder; fails loudly if topo_two_nats did not make it.
+e2e_holder_pid() {
+    local pid=${E2E_HOLDER[$1]:-}
+    if [[ -z $pid ]]; then
+        echo "e2e: no namespace holder for peer$1 (call topo_two_nats first)" >&2
+        return 1
+    fi
+    echo "$pid"
+}
+
+## inpeer PEER CMD… — run CMD inside peer<PEER> (network + private mount namespace), in the
+## caller's working directory.
+inpeer() {
+    local peer=$1
+    shift
+    local holder
+    holder=$(e2e_holder_pid "$peer") || return 1
+    nsenter -t "$holder" -m -n -- env -C "$PWD" "$@"
+}
+
+## inpeer_bg PEER NAME CMD… — start CMD in the background inside peer<PEER>, output in
+## <run>/peer<PEER>/NAME.log; prints nothing, sets E2E_LAST_PID.
+inpeer_bg() {
+    local peer=$1 name=$2
+    shift 2
+    local holder
+    holder=$(e2e_holder_pid "$peer") || return 1
+    nsenter -t "$holder" -m -n -- env -C "$PWD" "$@" \
+        >"$(e2e_peer_dir "$peer")/$name.log" 2>&1 &
+    E2E_LAST_PID=$!
+}
+
+## start_wg PEER ADDR/LEN — wireguard-go (foreground, verbose log) in peer<PEER>: device wg0,
+## listen port 51820, a fresh key pair (<run>/peer<PEER>/private.key, public.key), ADDR on wg0.
+start_wg() {
+    local peer=$1 addr=$2
+    local dir
+    dir=$(e2e_peer_dir "$peer")
+    (umask 077 && wg genkey >"$dir/private.key")
+    wg pubkey <"$dir/private.key" >"$dir/public.key"
+    LOG_LEVEL=verbose inpeer_bg "$peer" wireguard-go wireguard-go -f wg0
+    wait_for 10 test -S "$dir/run-wireguard/wg0.sock" ||
+        e2e_fail "wireguard-go in peer$peer did not create its UAPI socket"
+    inpeer "$peer" wg set wg0 listen-port "$E2E_WG_PORT" private-key "$dir/private.key"
+    inpeer "$peer" ip addr add "$addr" dev wg0
+    inpeer "$peer" ip link set wg0 up
+    E2E_TUN_IP[$peer]=${addr%/*}
+    e2e_log "wireguard-go up in peer$peer: wg0 $addr, port $E2E_WG_PORT, key $(wg_pubkey "$peer")"
+}
+
+## wg_pubkey PEER — the peer's WireGuard public key (base64).
+wg_pubkey() { cat "$(e2e_peer_dir "$1")/public.key"; }
+
+## wg_pair A B — each peer gets the other's public key and tunnel /32 as allowed-ips, no endpoint.
+wg_pair() {
+    local a=$1 b=$2
+    inpeer "$a" wg set wg0 peer "$(wg_pubkey "$b")" allowed-ips "${E2E_TUN_IP[$b]}/32"
+    inpeer "$b" wg set wg0 peer "$(wg_pubkey "$a")" allowed-ips "${E2E_TUN_IP[$a]}/32"
+}
+
+## wg_set_endpoint PEER OTHER ENDPOINT [KEEPALIVE] — manual endpoint (the step stunmeshd automates).
+wg_set_endpoint() {
+    inpeer "$1" wg set wg0 peer "$(wg_pubkey "$2")" endpoint "$3" persistent-keepalive "${4:-off}"
+}
+
+## wg_handshake_age PEER [OTHER] — seconds since peer's latest handshake (with OTHER, default any);
+## fails (prints nothing) when there has been none.
+wg_handshake_age() {
+    local peer=$1 other=${2:-} key ts best=0
+    while read -r key ts; do
+        [[ -z $other || $key == "$(wg_pubkey "$other")" ]] || continue
+        ((ts > best)) && best=$ts
+    done < <(inpeer "$peer" wg show wg0 latest-handshakes)
+    ((best > 0)) || return 1
+    echo $(($(date +%s) - best))
+}
+
+## wg_endpoint PEER OTHER — the endpoint peer's WireGuard currently has for OTHER ("(none)" if unset).
+wg_endpoint() {
+    inpeer "$1" wg show wg0 endpoints | awk -v k="$(wg_pubkey "$2")" '$1 == k { print $2 }'
+}
+
+## tunnel_ping A B [COUNT] — ping B's tunnel address from A (1 s reply timeout per probe).
+tunnel_ping() {
+    inpeer "$1" ping -n -c "${3:-1}" -W 1 "${E2E_TUN_IP[$2]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# stunmeshd
+
+## find_stunmeshd — absolute path of the daemon: $STUNMESHD if set (nothing else then), else
+## .build/release/stunmeshd, else .build/debug/stunmeshd.
+## Fails with a clear message when there is none.
+find_stunmeshd() {
+    local c candidates=("$E2E_ROOT/.build/release/stunmeshd" "$E2E_ROOT/.build/debug/stunmeshd")
+    [[ -z ${STUNMESHD:-} ]] || candidates=("$STUNMESHD")
+    for c in "${candidates[@]}"; do
+        if [[ -x $c && -f $c ]]; then
+            (cd "$(dirname "$c")" && echo "$(pwd)/$(basename "$c")")
+            return 0
+        fi
+    done
+    echo "FAIL: no stunmeshd binary at: ${candidates[*]}; build it ('swift build') or set STUNMESHD" >&2
+    return 1
+}
+
+## write_stunmesh_config PEER OTHER [EXTRA_PEER_YAML] — stunmesh-go style config for peer<PEER>
+## managing OTHER through the shared file store; prints its path.
+write_stunmesh_config() {
+    local peer=$1 other=$2
+    local file
+    file="$(e2e_peer_dir "$peer")/config.yaml"
+    local other_name
+    other_name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
+    cat >"$file" <<EOF
+refresh_interval: "${E2E_REFRESH:-10m}"
+log: { level: debug }
+stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
+interfaces:
+  wg0:
+    protocol: ipv4
+    peers:
+      $other_name: { public_key: "$(wg_pubkey "$other")", plugin: store, keepalive: ${E2E_KEEPALIVE:-5} }
+plugins:
+  store: { type: builtin, name: file, directory: "$E2E_STORE" }
+EOF
+    echo "$file"
+}
+
+## start_stunmeshd PEER CONFIG [BINARY] — run the daemon in peer<PEER>, log in
+## <run>/peer<PEER>/stunmeshd.log; sets E2E_LAST_PID.
+start_stunmeshd() {
+    local peer=$1 config=$2 bin=${3:-${E2E_STUNMESHD:-}}
+    [[ -n $bin ]] || bin=$(find_stunmeshd) || exit 1
+    inpeer_bg "$peer" stunmeshd "$bin" -c "$config"
+}
