@@ -42,7 +42,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "Record", dependencies: ["CSodium", "COpenSSLCrypto", "JSON", "SystemCalls"], swiftSettings: swiftSettings),
         .target(name: "Probes",
-                dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl"],
+                dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl", "CLinuxNet"],
                 swiftSettings: swiftSettings),
         .target(name: "Supervisor",
                 dependencies: ["Stun", "Probes", "Record", "EventLoop", "SystemCalls", "JSON", "CYAML",
