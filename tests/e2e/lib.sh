@@ -502,8 +502,9 @@ find_stunmeshd() {
     return 1
 }
 
-## write_stunmesh_config PEER OTHER [EXTRA_PEER_YAML] — stunmesh-go style config for peer<PEER>
-## managing OTHER through the shared file store; prints its path.
+## write_stunmesh_config PEER OTHER — stunmesh-go style config (<run>/peer<PEER>/config.yaml) for
+## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
+## E2E_REFRESH (default 10m) and E2E_KEEPALIVE (default 5) tune it.
 write_stunmesh_config() {
     local peer=$1 other=$2
     local file
