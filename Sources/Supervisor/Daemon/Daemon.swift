@@ -15,6 +15,7 @@ public final class Daemon {
     private var oneshotTimer: TimerWatcher?
     private var pollTimers: [TimerWatcher] = []
     private let monitor: MonitorSettings
+    private let pingMonitor: PingMonitorSettings
     /// The exit status `run()` returns.
     private var exitStatus: Int32 = 0
 
@@ -23,6 +24,7 @@ public final class Daemon {
         self.loop = EventLoop()
         self.logger = logger
         self.monitor = config.monitor
+        self.pingMonitor = config.pingMonitor
         var stores: [String: (Store, dedup: Bool)] = [:]
         for (name, plugin) in config.plugins.sorted(by: { $0.key < $1.key }) {
             stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop)
@@ -97,6 +99,10 @@ public final class Daemon {
             }
             timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
             pollTimers.append(timer)
+        }
+        for peer in peers {
+            peer.startPinging(interval: peer.settings.ping?.interval ?? pingMonitor.interval,
+                              timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
         }
     }
 

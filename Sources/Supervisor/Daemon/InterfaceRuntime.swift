@@ -25,12 +25,27 @@ final class InterfaceRuntime {
     private(set) var keys: InterfaceKeys?
     /// The device as last read.
     private(set) var lastDevice: WireGuardDeviceState?
+    /// One ICMP echo socket per address family, bound to this interface, shared by its peers.
+    private var pingers: [Int32: Pinger] = [:]
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
         self.name = name
         self.loop = loop
         self.backend = backend
         self.stunServers = stunServers
+    }
+
+    /// The interface's pinger for `family`, made on first use; nil if the socket cannot be
+    /// made (no CAP_NET_RAW, interface gone), in which case the error is returned to log.
+    func pinger(family: Int32) -> Result<Pinger, PingFailure> {
+        if let pinger = pingers[family] { return .success(pinger) }
+        do {
+            let pinger = try Pinger(loop: loop, interface: name, family: family)
+            pingers[family] = pinger
+            return .success(pinger)
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Reads the device (kept as `lastDevice`), for the probes; nil if it cannot be read.

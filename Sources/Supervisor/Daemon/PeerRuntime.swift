@@ -29,6 +29,15 @@ final class PeerRuntime {
     private(set) var lastTrigger: (signal: PathSignal, at: Double)?
     /// The peer's record content last read, and since when it has been that.
     private var remoteRecord: (plaintext: String, since: Double)?
+    /// Ping RTT of the last answered ping, and counts (for status).
+    private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
+    private var pingTimer: TimerWatcher?
+    private var pingTarget: IPAddress?
+    private var pingError: String?
+    /// Serial of the newest ping sent, and of the newest one answered: a ping that times out
+    /// after a later one was answered says nothing about the path now.
+    private var pingSerial = 0
+    private var newestAnswered = 0
     private var pending: [PeerStateMachine.Event] = []
     private var handling = false
     private var discovery: StunDiscovery?
@@ -83,9 +92,56 @@ final class PeerRuntime {
         report(pathMonitor.observe(sample))
     }
 
-    /// Takes a ping result.
-    func observePing(answered: Bool) {
-        report(pathMonitor.observePing(answered: answered))
+    /// Starts pinging the peer through the tunnel every `interval`: the configured `ping.target`,
+    /// or else the peer's own tunnel address (a /32 or /128 in its allowed IPs), whose failures
+    /// count only once it has answered.
+    func startPinging(interval: Double, timeout: Double) {
+        let timer = TimerWatcher(loop: interface.loop) { [unowned self] in self.sendPing(timeout: timeout) }
+        timer.start(after: interval, repeat: interval)
+        pingTimer = timer
+    }
+
+    private func sendPing(timeout: Double) {
+        guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
+        if target != pingTarget {
+            pingTarget = target
+            logger.info("pinging through the tunnel", metadata: ["target": "\(target)",
+                                                                "explicit": "\(settings.ping != nil)"])
+        }
+        let pinger: Pinger
+        switch interface.pinger(family: target.family) {
+        case .success(let p): pinger = p
+        case .failure(let error):
+            if pingError != "\(error)" { logger.warning("cannot ping through \(interface.name): \(error)") }
+            pingError = "\(error)"
+            return
+        }
+        pingStats.sent += 1
+        pingSerial += 1
+        let serial = pingSerial
+        pinger.ping(target, timeout: timeout) { [weak self] result in
+            guard let self, self.machine.state != .stopped else { return }
+            switch result {
+            case .success(let rtt):
+                self.pingStats.answered += 1
+                self.pingStats.lastRTT = rtt
+                self.newestAnswered = max(self.newestAnswered, serial)
+                self.report(self.pathMonitor.observePing(answered: true))
+            case .failure:
+                guard serial > self.newestAnswered else { return }
+                self.report(self.pathMonitor.observePing(answered: false))
+            }
+        }
+    }
+
+    private func automaticPingTarget() -> IPAddress? {
+        guard let state = interface.lastDevice?.peer(peerKey.hex) else { return nil }
+        for prefix in state.allowedIPs {
+            let parts = prefix.split(separator: "/")
+            guard parts.count == 2, let address = IPAddress(String(parts[0])) else { continue }
+            if (address.isIPv4 && parts[1] == "32") || (!address.isIPv4 && parts[1] == "128") { return address }
+        }
+        return nil
     }
 
     /// A change the network monitor saw that concerns this peer's path.
@@ -108,6 +164,7 @@ final class PeerRuntime {
 
     /// Stops the peer: timers off, any STUN exchange cancelled; WireGuard is left as it is.
     func stop() {
+        pingTimer?.stop()
         discovery?.cancel()
         discovery = nil
         handle(.stop)
