@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StunTests", dependencies: ["Stun", "SystemCalls"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordTests", dependencies: ["Record", "SystemCalls"], swiftSettings: swiftSettings),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "EventLoop", "SystemCalls"],
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "EventLoop", "SystemCalls", "JSON"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"], swiftSettings: swiftSettings),
     ]

@@ -30,4 +30,12 @@ static inline CURLMcode ccurl_multi_setopt_socketfunction(CURLM *m, int (*f)(CUR
 static inline CURLMcode ccurl_multi_setopt_timerfunction(CURLM *m, int (*f)(CURLM *, long, void *)) {
     return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, f);
 }
+/// curl_easy_setopt with a curl_off_t argument (CURLOPT_POSTFIELDSIZE_LARGE, CURLOPT_MAXFILESIZE_LARGE).
+static inline CURLcode ccurl_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+/// CURLOPT_HEADERFUNCTION: libcurl hands over each response header line.
+static inline CURLcode ccurl_easy_setopt_header(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f);
+}
+/// curl_global_init(CURL_GLOBAL_DEFAULT): the flags are a macro expression Swift does not import.
+static inline CURLcode ccurl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 #endif

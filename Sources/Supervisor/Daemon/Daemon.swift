@@ -21,13 +21,22 @@ public final class Daemon {
 
     /// Builds the runtime for `config`; throws (naming the key) for settings it cannot honour.
     public init(config: Config, logger: Logger) throws(ConfigError) {
-        self.loop = EventLoop()
+        let loop = EventLoop()
+        self.loop = loop
         self.logger = logger
         self.monitor = config.monitor
         self.pingMonitor = config.pingMonitor
         var stores: [String: (Store, dedup: Bool)] = [:]
+        // One HTTP client for all HTTP stores, made only if a store needs one (libcurl costs memory).
+        var sharedHTTP: HTTPClient?
+        let http = { () -> HTTPClient in
+            if let sharedHTTP { return sharedHTTP }
+            let made = HTTPClient(loop: loop)
+            sharedHTTP = made
+            return made
+        }
         for (name, plugin) in config.plugins.sorted(by: { $0.key < $1.key }) {
-            stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop)
+            stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop, http: http)
         }
         for interfaceConfig in config.interfaces {
             let runtime = InterfaceRuntime(name: interfaceConfig.name, loop: loop,

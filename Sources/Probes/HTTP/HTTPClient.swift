@@ -1,0 +1,163 @@
+import CCurl
+import EventLoop
+
+/// curl_global_init must run once per process before any other libcurl call; a Swift global is
+/// initialised exactly once, thread-safely, on first use.
+private let curlGlobalInitResult: CURLcode = ccurl_global_init_default()
+
+/// CURLMOPT_SOCKETFUNCTION: libcurl says which socket to watch for what.
+private let socketCallback: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32 = { _, fd, what, user, _ in
+    guard let user else { return -1 }
+    Unmanaged<HTTPClient>.fromOpaque(user).takeUnretainedValue().watch(fd: fd, what: what)
+    return 0
+}
+
+/// CURLMOPT_TIMERFUNCTION: libcurl asks to be called back after `milliseconds` (-1: never).
+private let timerCallback: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32 = { _, milliseconds, user in
+    guard let user else { return -1 }
+    Unmanaged<HTTPClient>.fromOpaque(user).takeUnretainedValue().arm(milliseconds: milliseconds)
+    return 0
+}
+
+/// HTTP(S) on the event loop: libcurl's multi-socket API driven by libev, so that store
+/// requests never block the loop. libcurl tells the client which sockets to watch (one
+/// `IOWatcher` each) and when to call it back (one `TimerWatcher`); the client feeds those
+/// events to `curl_multi_socket_action` and hands finished transfers to their completions.
+/// Connections are kept alive between requests to the same server. Make one client per loop,
+/// on the loop's thread, and keep it alive as long as requests are in flight.
+public final class HTTPClient {
+    private let loop: EventLoop
+    private let multi: UnsafeMutableRawPointer
+    private var transfers: [UInt64: HTTPTransfer] = [:]
+    /// Outcomes waiting for the next loop iteration (finished transfers and early failures).
+    private var outcomes: [UInt64: (Result<HTTPResponse, HTTPError>) -> Void] = [:]
+    /// Watchers by descriptor. A watcher is stopped, never freed, when libcurl is done with its
+    /// socket (it may be the very watcher whose callback is running), and reused for the next
+    /// socket that gets the same number.
+    private var watchers: [Int32: IOWatcher] = [:]
+    private var timer: TimerWatcher?
+    private var nextID: UInt64 = 0
+
+    /// A client on `loop`.
+    public init(loop: EventLoop) {
+        precondition(curlGlobalInitResult == CURLE_OK, "curl_global_init failed")
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.loop = loop
+        self.multi = multi
+        timer = TimerWatcher(loop: loop) { [unowned self] in self.act(on: CURL_SOCKET_TIMEOUT, flags: 0) }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = ccurl_multi_setopt_socketfunction(multi, socketCallback)
+        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        _ = ccurl_multi_setopt_timerfunction(multi, timerCallback)
+        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+    }
+
+    deinit {
+        // Detach the callbacks first: removing handles and closing connections would call them.
+        _ = ccurl_multi_setopt_socketfunction(multi, nil)
+        _ = ccurl_multi_setopt_timerfunction(multi, nil)
+        for transfer in transfers.values {
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.release()
+        }
+        for watcher in watchers.values { watcher.stop() }
+        timer?.stop()
+        curl_multi_cleanup(multi)
+    }
+
+    /// Starts `request`; `completion` runs later on the loop (never inside `send`) with the
+    /// response, whatever its status, or the reason there is none. Returns a token for `cancel`.
+    @discardableResult
+    public func send(_ request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> HTTPRequestToken {
+        nextID += 1
+        let id = nextID
+        do throws(HTTPError) {
+            let transfer = try HTTPTransfer(id: id, request: request, completion: completion)
+            let code = curl_multi_add_handle(multi, transfer.easy)
+            guard code == CURLM_OK else {
+                transfer.release()
+                throw HTTPError(code: 0, message: "curl_multi_add_handle: " + String(cString: curl_multi_strerror(code)))
+            }
+            transfers[id] = transfer
+        } catch {
+            deliver(id, completion, .failure(error))
+        }
+        return HTTPRequestToken(id: id)
+    }
+
+    /// Abandons a request: its completion will not run. Does nothing for a finished one.
+    public func cancel(_ token: HTTPRequestToken) {
+        outcomes[token.id] = nil
+        guard let transfer = transfers.removeValue(forKey: token.id) else { return }
+        curl_multi_remove_handle(multi, transfer.easy)
+        transfer.release()
+    }
+
+    /// How many requests are in flight (sent, not yet completed or cancelled).
+    public var pending: Int { transfers.count + outcomes.count }
+
+    // MARK: libcurl's callbacks and the loop's events
+
+    fileprivate func watch(fd: Int32, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            watchers[fd]?.stop()
+            return
+        }
+        var events: IOEvents = []
+        if what & CURL_POLL_IN != 0 { events.insert(.read) }
+        if what & CURL_POLL_OUT != 0 { events.insert(.write) }
+        if let watcher = watchers[fd] {
+            watcher.stop()
+            watcher.set(events: events)  // also tells libev the descriptor may be a new one
+            watcher.start()
+        } else {
+            let watcher = IOWatcher(loop: loop, fd: fd, events: events) { [unowned self] ready in
+                var flags: Int32 = 0
+                if ready.contains(.read) { flags |= CURL_CSELECT_IN }
+                if ready.contains(.write) { flags |= CURL_CSELECT_OUT }
+                self.act(on: fd, flags: flags)
+            }
+            watchers[fd] = watcher
+            watcher.start()
+        }
+    }
+
+    fileprivate func arm(milliseconds: Int) {
+        if milliseconds < 0 {
+            timer?.stop()
+        } else {
+            timer?.start(after: Double(milliseconds) / 1000)
+        }
+    }
+
+    /// Lets libcurl work on `fd` (or on its timeouts), then collects finished transfers.
+    private func act(on fd: Int32, flags: Int32) {
+        var running: Int32 = 0
+        _ = curl_multi_socket_action(multi, fd, flags, &running)
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            var privateData: UnsafeMutableRawPointer?
+            _ = ccurl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &privateData)
+            let id = UInt64(UInt(bitPattern: privateData))
+            let code = message.pointee.data.result
+            curl_multi_remove_handle(multi, easy)
+            guard let transfer = transfers.removeValue(forKey: id) else { continue }
+            let result = transfer.result(code: code)
+            transfer.release()
+            deliver(id, transfer.completion, result)
+        }
+    }
+
+    /// Runs a completion on the next loop iteration, unless the request is cancelled before.
+    /// Completions never run inside libcurl's or libev's callbacks of this client, so they may
+    /// send, cancel, or drop the client.
+    private func deliver(_ id: UInt64, _ completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void,
+                         _ result: Result<HTTPResponse, HTTPError>) {
+        outcomes[id] = completion
+        loop.soon { [self] in
+            guard let completion = outcomes.removeValue(forKey: id) else { return }
+            completion(result)
+        }
+    }
+}
