@@ -49,6 +49,7 @@ kver=$(kernel_version)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smvm.XXXXXX")
 qemu_pid=""
 stop() {
+    trap '' TERM INT  # a second signal (cleanup often sends two) must not cut the cleanup short
     [[ -z $qemu_pid ]] || kill -TERM "$qemu_pid" 2>/dev/null || true
     [[ -z $qemu_pid ]] || wait "$qemu_pid" 2>/dev/null || true
     rm -rf "$tmp"
