@@ -1,7 +1,8 @@
+import Probes
 import SystemCalls
 
 extension ConfigDecoder {
-    /// `interfaces: { <name>: { protocol, peers } }`, in file order. At least one peer in all.
+    /// `interfaces: { <name>: { protocol, backend, peers } }`, in file order. At least one peer in all.
     mutating func decodeInterfaces(_ node: YAMLNode, line: Int?, plugins: [String: PluginConfig],
                                    pingMonitor: PingMonitorSettings) throws(ConfigError) -> [InterfaceConfig] {
         let fields = try ConfigFields(node, path: "interfaces", line: line)
@@ -14,6 +15,8 @@ extension ConfigDecoder {
             var interface = try ConfigFields(entry.value, path: path, line: entry.line)
             var protocolChoice = InterfaceProtocol.ipv4
             if let n = interface.take("protocol") { protocolChoice = try n.choice(at: interface.path("protocol"), empty: .ipv4) }
+            var backend = WireGuardBackendChoice.auto
+            if let n = interface.take("backend") { backend = try n.choice(at: interface.path("backend"), empty: .auto) }
             var peers: [PeerConfig] = []
             if let n = interface.take("peers") {
                 let peerFields = try ConfigFields(n, path: interface.path("peers"), line: interface.line(of: "peers"))
@@ -29,7 +32,7 @@ extension ConfigDecoder {
             }
             if peers.isEmpty { warn(interface.path("peers"), "no peers, the interface is ignored", line: entry.line) }
             warnings += interface.unusedKeyWarnings(file: file)
-            interfaces.append(InterfaceConfig(name: entry.key, protocol: protocolChoice, peers: peers))
+            interfaces.append(InterfaceConfig(name: entry.key, protocol: protocolChoice, peers: peers, backend: backend))
         }
         guard interfaces.contains(where: { !$0.peers.isEmpty }) else {
             throw ConfigError(keyPath: "interfaces", message: "at least one interface with one peer is required",

@@ -1,3 +1,4 @@
+import Probes
 import SystemCalls
 
 /// One WireGuard interface to manage (`interfaces.<name>`).
@@ -8,12 +9,16 @@ public struct InterfaceConfig: Equatable, Sendable {
     public var `protocol`: InterfaceProtocol
     /// The peers to keep connected, in file order. Never empty.
     public var peers: [PeerConfig]
+    /// How to reach WireGuard (`backend`, a stunmeshd extension): kernel, userspace, or auto
+    /// (the default: kernel if the kernel has the device, else the UAPI socket).
+    public var backend: WireGuardBackendChoice
 
     /// An interface entry.
-    public init(name: String, protocol: InterfaceProtocol = .ipv4, peers: [PeerConfig]) {
+    public init(name: String, protocol: InterfaceProtocol = .ipv4, peers: [PeerConfig], backend: WireGuardBackendChoice = .auto) {
         self.name = name
         self.protocol = `protocol`
         self.peers = peers
+        self.backend = backend
     }
 }
 

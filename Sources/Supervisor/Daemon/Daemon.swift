@@ -39,9 +39,11 @@ public final class Daemon {
             stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop, http: http)
         }
         for interfaceConfig in config.interfaces {
-            let runtime = InterfaceRuntime(name: interfaceConfig.name, loop: loop,
-                                           backend: UAPIClient(interface: interfaceConfig.name),
-                                           stunServers: config.stunAddresses)
+            let name = interfaceConfig.name
+            let backend = WireGuardBackendChooser.backend(interface: name, choice: interfaceConfig.backend) { choice in
+                logger.info("WireGuard backend chosen", metadata: ["interface": "\(name)", "backend": "\(choice)"])
+            }
+            let runtime = InterfaceRuntime(name: name, loop: loop, backend: backend, stunServers: config.stunAddresses)
             interfaces.append(runtime)
             for peer in interfaceConfig.peers {
                 let keyPath = "interfaces.\(interfaceConfig.name).peers.\(peer.name)"

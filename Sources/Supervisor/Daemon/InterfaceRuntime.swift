@@ -17,7 +17,7 @@ final class InterfaceRuntime {
     let name: String
     /// The loop everything runs on.
     let loop: EventLoop
-    /// UAPI (or, later, netlink).
+    /// UAPI, netlink, or the auto choice between them.
     let backend: WireGuardBackend
     /// "host:port" STUN servers, tried in order.
     let stunServers: [String]

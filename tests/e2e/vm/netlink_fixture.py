@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""tests/e2e/vm/netlink_fixture.py STRACE DUMP [SWIFT_OUT]
+
+Reads what capture-netlink.sh recorded in the VM: the strace hex dumps of the generic netlink
+bytes `wg show wg0 dump` exchanged with the kernel, and that command's text output. Checks that
+the capture is what the unit tests need (a family lookup, a device dump in several parts, a peer
+split across parts) and prints a summary. With SWIFT_OUT, writes the Swift fixture the Probes
+unit tests parse: the requests and reply datagrams as hex, and the expected device from the
+text output (the oracle)."""
+import base64
+import re
+import struct
+import sys
+
+NLMSG_ERROR, NLMSG_DONE, NLM_F_MULTI = 2, 3, 2
+
+
+def records(path):
+    """(syscall, bytes) for every sendmsg/recvmsg with a data dump, in order."""
+    out, current = [], None
+    for line in open(path, encoding="utf-8", errors="replace"):
+        m = re.match(r"^\d+\s+(sendto|sendmsg|recvmsg)\(", line)
+        if m:
+            current = [m.group(1), bytearray()]
+            out.append(current)
+        elif line.startswith(" | ") and current is not None:
+            current[1] += bytes(int(h, 16) for h in line[10:59].split())
+    return [(name, bytes(data)) for name, data in out if data]
+
+
+def messages(datagram):
+    """(type, flags, seq, payload) of every netlink message in a datagram."""
+    out, offset = [], 0
+    while offset + 16 <= len(datagram):
+        length, kind, flags, seq, _ = struct.unpack_from("<IHHII", datagram, offset)
+        if length < 16 or offset + length > len(datagram):
+            raise SystemExit(f"netlink_fixture: truncated message at {offset}")
+        out.append((kind, flags, seq, datagram[offset + 16:offset + length]))
+        offset += (length + 3) & ~3
+    return out
+
+
+def key_hex(b64):
+    return base64.b64decode(b64).hex()
+
+
+def expected_device(dump_path):
+    lines = [l.rstrip("\n").split("\t") for l in open(dump_path, encoding="utf-8") if l.strip()]
+    private, _public, port, fwmark = lines[0]
+    peers = []
+    for fields in lines[1:]:
+        key, _psk, endpoint, allowed, handshake, rx, tx, keepalive = fields
+        peers.append(dict(key=key_hex(key), endpoint=None if endpoint == "(none)" else endpoint,
+                          allowed=[] if allowed == "(none)" else allowed.split(","),
+                          handshake=int(handshake), rx=int(rx), tx=int(tx),
+                          keepalive=0 if keepalive == "off" else int(keepalive)))
+    return dict(private=key_hex(private), port=int(port), fwmark=0 if fwmark == "off" else int(fwmark, 0),
+                peers=peers)
+
+
+def main():
+    if len(sys.argv) not in (3, 4):
+        raise SystemExit(__doc__)
+    recs = records(sys.argv[1])
+    sends = [data for name, data in recs if name != "recvmsg"]
+    recvs = [data for name, data in recs if name == "recvmsg"]
+    if len(sends) != 2:
+        raise SystemExit(f"netlink_fixture: expected 2 requests (family, device), got {len(sends)}")
+    family_seq = messages(sends[0])[0][2]
+    device_seq = messages(sends[1])[0][2]
+    family_replies = [d for d in recvs if messages(d)[0][2] == family_seq]
+    device_replies = [d for d in recvs if messages(d)[0][2] == device_seq]
+    if family_seq == device_seq:
+        split = next(i for i, d in enumerate(recvs) if messages(d)[0][0] == NLMSG_ERROR) + 1
+        family_replies, device_replies = recvs[:split], recvs[split:]
+    parts = [m for d in device_replies for m in messages(d) if m[1] & NLM_F_MULTI and m[0] not in (NLMSG_DONE,)]
+    if len(parts) < 2:
+        raise SystemExit(f"netlink_fixture: the dump came in {len(parts)} part(s); the test needs a split dump")
+    if not any(m[0] == NLMSG_DONE for d in device_replies for m in messages(d)):
+        raise SystemExit("netlink_fixture: the dump has no NLMSG_DONE")
+    device = expected_device(sys.argv[2])
+    print(f"netlink_fixture: family reply {len(family_replies)} datagram(s), dump {len(device_replies)} "
+          f"datagram(s) with {len(parts)} parts, {len(device['peers'])} peers, "
+          f"{sum(len(p['allowed']) for p in device['peers'])} allowed IPs")
+    if len(sys.argv) == 4:
+        write_swift(sys.argv[3], sends, family_seq, device_seq, family_replies, device_replies, device)
+
+
+def swift_hex(datagrams):
+    return "[\n" + "".join(f'        "{d.hex()}",\n' for d in datagrams) + "    ]"
+
+
+def write_swift(path, sends, family_seq, device_seq, family_replies, device_replies, device):
+    peers = []
+    for p in device["peers"]:
+        endpoint = f'Endpoint("{p["endpoint"]}")' if p["endpoint"] else "nil"
+        allowed = ", ".join(f'"{a}"' for a in p["allowed"])
+        peers.append(f'        .init(publicKeyHex: "{p["key"]}", endpoint: {endpoint}, handshakeSeconds: {p["handshake"]}, '
+                     f'rxBytes: {p["rx"]}, txBytes: {p["tx"]}, keepalive: {p["keepalive"]},\n'
+                     f'              allowedIPs: [{allowed}]),\n')
+    text = f'''// Generated by tests/e2e/vm/selftest.sh --write-fixtures (netlink_fixture.py): the generic
+// netlink bytes `wg show wg0 dump` (wireguard-tools) exchanged with kernel WireGuard in Debian's
+// linux-image-amd64 kernel under QEMU, and that command's text output as the expected device.
+// Keys were generated for the capture and protect nothing.
+import SystemCalls
+
+/// Bytes captured from a real kernel, and what `wg` printed for them.
+enum NetlinkCapture {{
+    /// The interface the capture read.
+    static let interface = "wg0"
+    /// Sequence number of the family lookup.
+    static let familySequence: UInt32 = {family_seq}
+    /// Sequence number of the device dump.
+    static let deviceSequence: UInt32 = {device_seq}
+    /// wg's CTRL_CMD_GETFAMILY request.
+    static let familyRequest = "{sends[0].hex()}"
+    /// wg's WG_CMD_GET_DEVICE dump request.
+    static let deviceRequest = "{sends[1].hex()}"
+    /// The controller's reply datagrams.
+    static let familyReply = {swift_hex(family_replies)}
+    /// The device dump's reply datagrams.
+    static let deviceReply = {swift_hex(device_replies)}
+    /// The device as `wg show wg0 dump` printed it.
+    static let privateKeyHex = "{device["private"]}"
+    /// Its listen port.
+    static let listenPort: UInt16 = {device["port"]}
+    /// Its fwmark.
+    static let fwmark: UInt32 = {device["fwmark"]}
+    /// Its peers, in order.
+    static let peers: [Peer] = [
+{"".join(peers)}    ]
+
+    /// One peer line of `wg show dump`.
+    struct Peer {{
+        let publicKeyHex: String
+        let endpoint: Endpoint?
+        let handshakeSeconds: Int
+        let rxBytes: UInt64
+        let txBytes: UInt64
+        let keepalive: Int
+        let allowedIPs: [String]
+    }}
+}}
+'''
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"netlink_fixture: wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
