@@ -29,6 +29,13 @@ static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidf
 extern int pipe2(int pipefd[2], int flags);
 static inline int clinuxnet_pipe2(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+/// The socket types. glibc declares them in an enum in <bits/socket_type.h>, which several C
+/// modules include; which module Swift credits it to varies between builds, so Swift code takes
+/// them from here.
+static inline int clinuxnet_sock_stream(void) { return SOCK_STREAM; }
+static inline int clinuxnet_sock_dgram(void) { return SOCK_DGRAM; }
+static inline int clinuxnet_sock_raw(void) { return SOCK_RAW; }
+
 /// errno, as a function: Swift's Glibc import makes it awkward to read and set.
 static inline int clinuxnet_errno(void) { return errno; }
 static inline void clinuxnet_set_errno(int e) { errno = e; }

@@ -19,7 +19,7 @@ final class StunRawSocket {
     /// Opens the socket (needs CAP_NET_RAW), marks it, attaches the filter, then drains what
     /// arrived before the filter was in place.
     init(localPort: UInt16, fwmark: UInt32) throws(Errno) {
-        let fd = try Sys.socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_UDP))
+        let fd = try Sys.socket(AF_INET, clinuxnet_sock_raw(), Int32(IPPROTO_UDP))
         do {
             if fwmark != 0 { try Sys.setsockopt(fd, SOL_SOCKET, SO_MARK, fwmark) }
             try Sys.setNonBlocking(fd)
@@ -39,7 +39,7 @@ final class StunRawSocket {
     /// The source address the kernel will use toward `server`: a throwaway UDP socket (marked
     /// like ours) is connected there, which only consults routing, and asked for its address.
     func sourceAddress(toward server: Endpoint) throws(Errno) -> IPAddress {
-        let probe = try Sys.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let probe = try Sys.socket(AF_INET, clinuxnet_sock_dgram(), 0)
         defer { Sys.close(probe) }
         if fwmark != 0 { try Sys.setsockopt(probe, SOL_SOCKET, SO_MARK, fwmark) }
         let connected = server.withSockaddr { address, length in

@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 
 /// A getaddrinfo(3) failure. Its EAI_* codes are not errno values, so it is its own type; it
@@ -23,7 +24,7 @@ extension Sys {
     public static func getaddrinfo(host: String, family: Int32) throws(AddressInfoError) -> [IPAddress] {
         var hints = addrinfo()
         hints.ai_family = family
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        hints.ai_socktype = clinuxnet_sock_dgram()
         var list: UnsafeMutablePointer<addrinfo>?
         let code = funnel("getaddrinfo") { Glibc.getaddrinfo(host, nil, &hints, &list) }
         guard code == 0 else { throw AddressInfoError(code) }

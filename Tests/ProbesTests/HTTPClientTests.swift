@@ -1,3 +1,4 @@
+import CLinuxNet
 import EventLoop
 import Glibc
 import JSON
@@ -12,7 +13,7 @@ import Testing
     @Test func aServerThatNeverAnswersTimesOutWhileTheLoopKeepsRunning() throws {
         // A listening socket nobody accepts on: the kernel completes the handshake and takes the
         // request, and no answer ever comes.
-        let listener = try Sys.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = try Sys.socket(AF_INET, clinuxnet_sock_stream(), 0)
         defer { Sys.close(listener) }
         let port = try H.bindLoopback(listener)
         #expect(listen(listener, 8) == 0)

@@ -1,3 +1,4 @@
+import CLinuxNet
 import EventLoop
 import Glibc
 import JSON
@@ -57,7 +58,7 @@ enum HTTPFixture {
 
     /// A TCP port on 127.0.0.1 that nobody listens on (bound, then closed).
     static func closedPort() throws -> Int {
-        let fd = try Sys.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try Sys.socket(AF_INET, clinuxnet_sock_stream(), 0)
         defer { Sys.close(fd) }
         return try bindLoopback(fd)
     }

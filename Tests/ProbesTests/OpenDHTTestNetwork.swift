@@ -1,3 +1,4 @@
+import CLinuxNet
 import EventLoop
 import Glibc
 import Probes
@@ -82,7 +83,7 @@ final class OpenDHTTestNetwork {
 
     /// Whether a TCP connection to 127.0.0.1:`port` succeeds (from the current thread's namespace).
     private static func accepts(port: Int) -> Bool {
-        guard let fd = try? Sys.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) else { return false }
+        guard let fd = try? Sys.socket(AF_INET, clinuxnet_sock_stream(), 0) else { return false }
         defer { Sys.close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

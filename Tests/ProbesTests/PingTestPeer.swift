@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 @testable import Probes
 import SystemCalls
@@ -13,10 +14,10 @@ final class PingTestPeer {
 
     /// A peer that can answer from each of `sources` (loopback addresses).
     init(sources: [IPAddress]) throws {
-        listener = try Sys.socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_ICMP))
+        listener = try Sys.socket(AF_INET, clinuxnet_sock_raw(), Int32(IPPROTO_ICMP))
         try Sys.setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, timeval(tv_sec: 2, tv_usec: 0))
         for source in sources {
-            let fd = try Sys.socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_ICMP))
+            let fd = try Sys.socket(AF_INET, clinuxnet_sock_raw(), Int32(IPPROTO_ICMP))
             senders[source] = fd
             try Endpoint(address: source, port: 0).withSockaddr { try Sys.bind(fd, $0, $1) }
         }

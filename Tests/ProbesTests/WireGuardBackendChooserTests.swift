@@ -21,6 +21,11 @@ final class ScriptedBackend: WireGuardBackend {
         sets += 1
         if let setPeerError { throw setPeerError }
     }
+
+    func setKeepalive(publicKeyHex: String, persistentKeepalive: Int) throws(WireGuardError) {
+        sets += 1
+        if let setPeerError { throw setPeerError }
+    }
 }
 
 /// The `auto` choice between kernel and userspace WireGuard.

@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 import SystemCalls
 
@@ -9,7 +10,7 @@ final class LoopbackUDPSocket {
 
     /// A UDP socket bound to 127.0.0.1 on an ephemeral port.
     init(nonBlocking: Bool = true) throws {
-        let fd = try Sys.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = try Sys.socket(AF_INET, clinuxnet_sock_dgram(), 0)
         self.fd = fd
         try Endpoint("127.0.0.1:0")!.withSockaddr { try Sys.bind(fd, $0, $1) }
         var storage = sockaddr_storage()

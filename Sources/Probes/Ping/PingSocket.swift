@@ -24,7 +24,7 @@ final class PingSocket {
         let name = Array(interface.utf8)
         guard !name.isEmpty, name.count < Int(IFNAMSIZ), !name.contains(0) else { throw Errno(ENODEV) }
         let proto = family == AF_INET6 ? Int32(IPPROTO_ICMPV6) : Int32(IPPROTO_ICMP)
-        let fd = try Sys.socket(family, Int32(SOCK_RAW.rawValue), proto)
+        let fd = try Sys.socket(family, clinuxnet_sock_raw(), proto)
         do {
             try (name + [0]).withUnsafeBytes { bytes in
                 Result { () throws(Errno) in try Sys.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, bytes: bytes) }

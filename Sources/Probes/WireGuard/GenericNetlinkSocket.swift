@@ -1,3 +1,4 @@
+import CLinuxNet
 import CLibMNL
 import Glibc
 import SystemCalls
@@ -12,7 +13,7 @@ final class GenericNetlinkSocket {
 
     /// Opens and binds the socket (the kernel picks the port id).
     init(timeout: Double) throws(WireGuardError) {
-        do { fd = try Sys.socket(AF_NETLINK, Int32(SOCK_RAW.rawValue), NETLINK_GENERIC) } catch {
+        do { fd = try Sys.socket(AF_NETLINK, clinuxnet_sock_raw(), NETLINK_GENERIC) } catch {
             throw .system("socket(AF_NETLINK)", error)
         }
         do {

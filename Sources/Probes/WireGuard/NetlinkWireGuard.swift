@@ -46,6 +46,15 @@ public final class NetlinkWireGuard: WireGuardBackend {
 
     /// WG_CMD_SET_DEVICE with WGPEER_F_UPDATE_ONLY: only this peer's endpoint and keepalive.
     public func setPeer(publicKeyHex: String, endpoint: Endpoint, persistentKeepalive: Int?) throws(WireGuardError) {
+        try set(publicKeyHex: publicKeyHex, endpoint: endpoint, persistentKeepalive: persistentKeepalive)
+    }
+
+    /// WG_CMD_SET_DEVICE with only the peer's key, WGPEER_F_UPDATE_ONLY and its keepalive.
+    public func setKeepalive(publicKeyHex: String, persistentKeepalive: Int) throws(WireGuardError) {
+        try set(publicKeyHex: publicKeyHex, endpoint: nil, persistentKeepalive: persistentKeepalive)
+    }
+
+    private func set(publicKeyHex: String, endpoint: Endpoint?, persistentKeepalive: Int?) throws(WireGuardError) {
         try checkName()
         guard let key = KeyHex.decode(publicKeyHex), key.count == Int(WG_KEY_LEN) else { throw .refused(errno: EINVAL) }
         var keepalive: UInt16?

@@ -50,7 +50,7 @@ public final class UAPIClient: WireGuardBackend {
     /// Sends one request and returns the whole reply (up to its closing empty line).
     func exchange(_ request: String) throws(WireGuardError) -> String {
         let fd: Int32
-        do { fd = try Sys.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0) } catch { throw .system("socket", error) }
+        do { fd = try Sys.socket(AF_UNIX, clinuxnet_sock_stream(), 0) } catch { throw .system("socket", error) }
         defer { Sys.close(fd) }
         let tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
         do {

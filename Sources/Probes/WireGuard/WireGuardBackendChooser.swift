@@ -70,6 +70,18 @@ public final class WireGuardBackendChooser: WireGuardBackend {
         }
     }
 
+    /// Sets the keepalive through the chosen backend (choosing first if needed).
+    public func setKeepalive(publicKeyHex: String, persistentKeepalive: Int) throws(WireGuardError) {
+        if chosen == nil { _ = try choose() }
+        guard let chosen else { throw .noSuchInterface(interface) }
+        do {
+            try backend(chosen).setKeepalive(publicKeyHex: publicKeyHex, persistentKeepalive: persistentKeepalive)
+        } catch .noSuchInterface {
+            self.chosen = nil
+            throw .noSuchInterface(interface)
+        }
+    }
+
     /// Kernel first: its answer is the device. If the kernel has no such WireGuard device (or
     /// cannot be asked), the UAPI socket when it exists; else the kernel's error.
     private func choose() throws(WireGuardError) -> WireGuardDeviceState {

@@ -28,8 +28,9 @@ public enum WireGuardNetlinkProtocol {
 
     /// WG_CMD_SET_DEVICE that touches one existing peer only: its public key, the
     /// WGPEER_F_UPDATE_ONLY flag (never create a peer), the endpoint and, when given, the
-    /// persistent keepalive. No device attribute, no allowed IPs, no other peer.
-    public static func setPeerRequest(familyID: UInt16, interface: String, publicKey: [UInt8], endpoint: Endpoint,
+    /// persistent keepalive (the endpoint may be left out: keepalive only). No device attribute,
+    /// no allowed IPs, no other peer.
+    public static func setPeerRequest(familyID: UInt16, interface: String, publicKey: [UInt8], endpoint: Endpoint?,
                                       persistentKeepalive: UInt16?, sequence: UInt32) -> [UInt8] {
         NetlinkRequestBuilder.request(type: familyID, flags: UInt16(NLM_F_REQUEST | NLM_F_ACK), sequence: sequence,
                                       command: UInt8(WG_CMD_SET_DEVICE.rawValue), version: UInt8(WG_GENL_VERSION)) { message in
@@ -38,7 +39,7 @@ public enum WireGuardNetlinkProtocol {
                 message.putNest(0) {
                     message.putBytes(UInt16(WGPEER_A_PUBLIC_KEY.rawValue), publicKey)
                     mnl_attr_put_u32(message, UInt16(WGPEER_A_FLAGS.rawValue), WGPEER_F_UPDATE_ONLY.rawValue)
-                    endpoint.withSockaddr { address, length in
+                    endpoint?.withSockaddr { address, length in
                         mnl_attr_put(message, UInt16(WGPEER_A_ENDPOINT.rawValue), Int(length), address)
                     }
                     if let persistentKeepalive {
@@ -104,10 +105,12 @@ struct NetlinkDeviceDump {
         if let last = state.peers.last, last.publicKeyHex == entry.publicKeyHex {
             var peer = last
             entry.apply(to: &peer)
+            peer.allowedIPs += entry.allowedIPs
             state.peers[state.peers.count - 1] = peer
         } else {
             var peer = WireGuardPeerState(publicKeyHex: entry.publicKeyHex)
             entry.apply(to: &peer)
+            peer.allowedIPs += entry.allowedIPs
             state.peers.append(peer)
         }
         allowedIPs[entry.publicKeyHex, default: []] += entry.allowedIPs
