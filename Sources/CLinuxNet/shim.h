@@ -29,6 +29,12 @@ static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidf
 extern int pipe2(int pipefd[2], int flags);
 static inline int clinuxnet_pipe2(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+/// setns(2) into a network namespace (CLONE_NEWNET, 0x40000000 in linux/sched.h, which is not
+/// included for fear of clashing with glibc's sched.h). glibc declares setns only under
+/// _GNU_SOURCE (see pipe2).
+extern int setns(int fd, int nstype);
+static inline int clinuxnet_setns_net(int fd) { return setns(fd, 0x40000000); }
+
 /// errno, as a function: Swift's Glibc import makes it awkward to read and set.
 static inline int clinuxnet_errno(void) { return errno; }
 static inline void clinuxnet_set_errno(int e) { errno = e; }
