@@ -35,7 +35,7 @@ let package = Package(
         cLibrary("CLinuxNet", apt: "linux-libc-dev"),
 
         // Swift modules, each with one job.
-        .target(name: "SystemCalls", dependencies: ["CLinuxNet"], swiftSettings: swiftSettings),
+        .target(name: "SystemCalls", dependencies: ["CLinuxNet", "CLibMNL"], swiftSettings: swiftSettings),
         .target(name: "EventLoop", dependencies: ["CLibEV", "SystemCalls"], swiftSettings: swiftSettings),
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: swiftSettings),
         .target(name: "Stun", dependencies: ["CZlib", "CLinuxNet", "SystemCalls", "EventLoop"],
