@@ -90,6 +90,23 @@ import Testing
         #expect(!m.keepaliveWithheld)
     }
 
+    @Test func theResponderGivesBackItsKeepaliveAtTheFirstHandshake() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        _ = m.handle(.remoteEndpoint(theirs, fresh(initiator: false)))
+        _ = m.handle(.configured)
+        #expect(m.handle(.handshakeCompleted) == [.setKeepalive(25)])
+        #expect(m.handle(.handshakeCompleted) == [], "only once")
+        #expect(m.state == .monitoring)
+    }
+
+    @Test func aHandshakeChangesNothingForTheInitiator() {
+        var m = monitoring()
+        #expect(m.handle(.handshakeCompleted) == [])
+    }
+
     @Test func withALiveSessionTheResponderMayKick() {
         // Nothing it sends starts a handshake while the session keys are valid.
         var m = machine()
@@ -213,7 +230,27 @@ import Testing
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discoveryFailed("timeout"))
-        #expect(withoutLogs(m.handle(.pathFailed(.network("eth0 address added")))) == [.cancelTimer(.retry), .discover])
+        #expect(withoutLogs(m.handle(.pathFailed(.rxStall))) == [.cancelTimer(.retry), .discover])
+    }
+
+    @Test func aNetworkChangeRunsTheCycleNowWithoutDeclaringARepair() {
+        var m = monitoring()
+        #expect(withoutLogs(m.handle(.pathFailed(.network("eth0 up")))) == [.cancelTimer(.refresh), .discover])
+        #expect(m.repairing == nil)
+        #expect(m.lastSignal == .network("eth0 up"))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        // The peer has not moved: back to monitoring, nothing written, no polling.
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+    }
+
+    @Test func aNetworkChangeCutsARetryWaitShort() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discoveryFailed("Network is unreachable"))
+        _ = m.handle(.discoveryFailed("x"))
+        #expect(withoutLogs(m.handle(.pathFailed(.manual))) == [.cancelTimer(.retry), .discover])
+        #expect(m.consecutiveFailures == 0)
     }
 
     @Test func aFailureWhileAStepIsInFlightLetsItFinish() {

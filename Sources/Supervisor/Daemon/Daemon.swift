@@ -14,6 +14,7 @@ public final class Daemon {
     private var signals: [SignalWatcher] = []
     private var oneshotTimer: TimerWatcher?
     private var pollTimers: [TimerWatcher] = []
+    private var networkWatch: NetworkWatch?
     private let monitor: MonitorSettings
     private let pingMonitor: PingMonitorSettings
     /// The exit status `run()` returns.
@@ -111,6 +112,17 @@ public final class Daemon {
             timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
             pollTimers.append(timer)
         }
+        do {
+            networkWatch = try NetworkWatch(loop: loop) { [unowned self] changes in
+                let changes = changes.filter(NetworkWatch.matters)
+                guard !changes.isEmpty else { return }
+                let what = NetworkWatch.describe(changes)
+                self.logger.info("network changed", metadata: ["changes": "\(what)"])
+                for peer in self.peers { peer.networkChanged(what) }
+            }
+        } catch {
+            logger.warning("netlink unavailable, network changes will not trigger re-discovery: \(error)")
+        }
         for peer in peers {
             peer.startPinging(interval: peer.settings.ping?.interval ?? pingMonitor.interval,
                               timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
@@ -119,6 +131,7 @@ public final class Daemon {
 
     private func shutdown(status: Int32) {
         for timer in pollTimers { timer.stop() }
+        networkWatch?.stop()
         exitStatus = status
         for peer in peers { peer.stop() }
         oneshotTimer?.stop()

@@ -37,6 +37,8 @@ final class PeerRuntime {
     /// Serial of the newest ping sent, and of the newest one answered: a ping that times out
     /// after a later one was answered says nothing about the path now.
     private var pingSerial = 0
+    /// WireGuard's last-handshake time as last polled.
+    private var lastHandshakeSeen: Double = 0
     private var newestAnswered = 0
     private var pending: [PeerStateMachine.Event] = []
     private var handling = false
@@ -87,6 +89,10 @@ final class PeerRuntime {
     /// Takes a WireGuard reading of this peer (from the interface's poll) and reports a change of
     /// judgement to the machine.
     func observe(_ state: WireGuardPeerState, now: Double) {
+        if state.lastHandshake > lastHandshakeSeen {
+            lastHandshakeSeen = state.lastHandshake
+            handle(.handshakeCompleted)
+        }
         let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
                                         lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive)
         report(pathMonitor.observe(sample))
@@ -216,7 +222,8 @@ final class PeerRuntime {
             me.discovery = nil
             switch result {
             case .success(let mapping):
-                me.logger.info("discovered", metadata: ["mapped": "\(mapping.mapped)", "server": "\(mapping.server)",
+                let level: Logger.Level = mapping.mapped == me.machine.mapping ? .debug : .info
+                me.logger.log(level: level, "discovered", metadata: ["mapped": "\(mapping.mapped)", "server": "\(mapping.server)",
                                                         "rtt_ms": "\(Int(mapping.rtt * 1000))"])
                 me.handle(.discovered(mapping.mapped))
             case .failure(let error):

@@ -67,6 +67,8 @@ public struct PeerStateMachine: Sendable {
         case pathFailed(PathSignal)
         /// The probes that had failed see the path working again.
         case pathRecovered
+        /// WireGuard completed a handshake with the peer (its last-handshake time moved on).
+        case handshakeCompleted
         /// A timer armed by `armTimer` fired.
         case timerFired(Timer)
         /// The daemon is shutting down.
@@ -185,10 +187,16 @@ public struct PeerStateMachine: Sendable {
         case (.idle, .start):
             return enter(.discover)
 
+        case (_, .pathFailed(.network(let what))):
+            return refreshNow(.network(what))
+        case (_, .pathFailed(.manual)):
+            return refreshNow(.manual)
         case (_, .pathFailed(let signal)):
             return pathFailed(signal)
         case (_, .pathRecovered):
             return pathRecovered()
+        case (_, .handshakeCompleted):
+            return restoreKeepalive()
 
         case (.discovering, .discovered(let endpoint)):
             mapping = endpoint
@@ -253,6 +261,28 @@ public struct PeerStateMachine: Sendable {
             // A step is in flight; the cycle it belongs to goes on and ends in a re-read.
             return [.log(.warning, "path failed (\(signal)) while \(state)")]
         }
+    }
+
+    /// A network change or an operator's request: run the cycle now (our mapping may have moved),
+    /// without declaring the path broken — the probes say whether it is.
+    private mutating func refreshNow(_ signal: PathSignal) -> [Action] {
+        lastSignal = signal
+        switch state {
+        case .monitoring:
+            return [.log(.info, "\(signal): re-discovering now"), .cancelTimer(.refresh)] + enter(.discover)
+        case .waitingToRetry:
+            consecutiveFailures = 0
+            return [.log(.info, "\(signal): re-discovering now"), .cancelTimer(.retry)] + enter(.discover)
+        default:
+            return []
+        }
+    }
+
+    /// The responder gives back the keepalive it withheld, once a handshake proves the path.
+    private mutating func restoreKeepalive() -> [Action] {
+        guard keepaliveWithheld else { return [] }
+        keepaliveWithheld = false
+        return [.setKeepalive(settings.keepalive)]
     }
 
     private mutating func pathRecovered() -> [Action] {
