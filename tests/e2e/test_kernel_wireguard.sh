@@ -45,6 +45,9 @@ conf_b=$(write_stunmesh_config B A)
 # What the VM runs: kernel wg0 as peer A, stunmeshd, a status file each second; on the stop
 # file, a ping to B through the tunnel, then exit (the VM powers off).
 mkdir -p "$E2E_RUN/vm"
+# The VM sees the host root read-only but has its own /tmp, where a CI clone may live: run a copy
+# of the binary from the shared run directory.
+cp "$E2E_STUNMESHD" "$E2E_RUN/vm/stunmeshd"
 cat >"$E2E_RUN/vm/peerA.sh" <<SCRIPT
 set -u
 status=$dir_a/vm-status
@@ -52,7 +55,7 @@ ip link add wg0 type wireguard || exit 10
 wg set wg0 listen-port $E2E_WG_PORT private-key $dir_a/private.key peer $(wg_pubkey B) allowed-ips ${E2E_TUN_IP[B]}/32 || exit 11
 ip addr add ${E2E_TUN_IP[A]}/24 dev wg0 && ip link set wg0 up || exit 12
 echo "vm: kernel wg0 up, starting stunmeshd"
-$E2E_STUNMESHD -c $conf_a >$dir_a/stunmeshd.log 2>&1 &
+$E2E_RUN/vm/stunmeshd -c $conf_a >$dir_a/stunmeshd.log 2>&1 &
 pid=\$!
 while [ ! -e $E2E_RUN/vm/stop ]; do
     kill -0 \$pid 2>/dev/null || { echo "vm: stunmeshd exited"; exit 13; }
