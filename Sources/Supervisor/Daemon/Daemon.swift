@@ -34,6 +34,7 @@ public final class Daemon {
                                            backend: UAPIClient(interface: interfaceConfig.name),
                                            stunServers: config.stunAddresses)
             interfaces.append(runtime)
+            runtime.protocol = interfaceConfig.protocol
             for peer in interfaceConfig.peers {
                 let keyPath = "interfaces.\(interfaceConfig.name).peers.\(peer.name)"
                 guard let key = WireGuardKey(base64: peer.publicKeyBase64) else {
