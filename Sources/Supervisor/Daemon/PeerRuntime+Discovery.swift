@@ -27,7 +27,7 @@ extension PeerRuntime {
         let behaviour = mappings.behaviour
         guard interface.noteNatBehaviour(behaviour, family: mappings.family) else { return }
         var metadata: Logger.Metadata = ["family": "\(mappings.family)", "nat": "\(behaviour)",
-                                         "mappings": "\(mappings.all.map { "\($0.server)->\($0.mapped)" })"]
+                                         "mappings": "\(mappings.all.map { "\($0.server)->\($0.mapped)" }.joined(separator: " "))"]
         switch behaviour {
         case .symmetric:
             metadata["effect"] = "the published endpoint is valid toward the STUN server only"

@@ -105,6 +105,9 @@ final class PeerRuntime {
     }
 
     private func sendPing(timeout: Double) {
+        // Before we have set an endpoint a ping only makes WireGuard start a handshake it cannot
+        // send, which then holds back the kick's handshake for REKEY_TIMEOUT (5 s).
+        guard machine.configuredEndpoint != nil else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         if target != pingTarget {
             pingTarget = target
