@@ -122,6 +122,8 @@ public final class Daemon {
                                              "state": "\(peer.machine.state)"]
             if let mapping = peer.machine.mapping { metadata["mapped"] = "\(mapping)" }
             if let endpoint = peer.machine.configuredEndpoint { metadata["endpoint"] = "\(endpoint)" }
+            for (family, nat) in peer.interface.natBehaviour { metadata["nat_\(family)"] = "\(nat)" }
+            if let outlook = peer.directPath { metadata["direct_path"] = "\(outlook)" }
             if let wg = try? peer.interface.backend.device().peer(peer.peerKey.hex) {
                 if wg.lastHandshake > 0 {
                     var now = timespec()
