@@ -5,15 +5,18 @@ import SystemCalls
 
 extension PeerRuntime {
     /// Logs what a discovery found (per family: the mapping, the server, how many servers
-    /// answered), a family that failed while another answered, and a NAT behaviour the
-    /// interface did not know yet; returns the event for the machine.
+    /// answered; at debug level when unchanged), a family that failed while another answered,
+    /// and a NAT behaviour the interface did not know yet; returns the event for the machine.
     func discoveryFinished(_ outcome: DiscoveryOutcome) -> PeerStateMachine.Event {
         for family in outcome.families {
             if let mappings = outcome.found[family] {
                 let first = mappings.first
-                logger.info("discovered", metadata: ["family": "\(family)", "mapped": "\(first.mapped)",
-                                                     "server": "\(first.server)", "rtt_ms": "\(Int(first.rtt * 1000))",
-                                                     "servers_answered": "\(mappings.all.count)"])
+                // An unchanged mapping (every poll of a repair, every refresh) is routine.
+                let level: Logger.Level = first.mapped == machine.mapping?[family] ? .debug : .info
+                logger.log(level: level, "discovered", metadata: [
+                    "family": "\(family)", "mapped": "\(first.mapped)", "server": "\(first.server)",
+                    "rtt_ms": "\(Int(first.rtt * 1000))", "servers_answered": "\(mappings.all.count)",
+                ])
                 noteNatBehaviour(mappings)
             } else if let error = outcome.failures[family], !outcome.endpoints.isEmpty {
                 logger.warning("no \(family) mapping, publishing the others: \(error)")
