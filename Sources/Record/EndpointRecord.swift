@@ -2,30 +2,42 @@ import JSON
 import SystemCalls
 
 /// What a node publishes for a peer: its public endpoints, in stunmesh-go's record format
-/// (`{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}`), before sealing.
+/// (`{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}`), before sealing. A stunmeshd
+/// extension may follow: `"nat":{"ipv4":"symmetric"}` names the families whose NAT maps per
+/// destination, so the peer can explain why a direct path cannot work. Go nodes ignore unknown
+/// fields, so the record stays readable to them.
 public struct EndpointRecord: Equatable, Sendable {
     /// The public IPv4 endpoint, if the interface publishes one.
     public var ipv4: Endpoint?
     /// The public IPv6 endpoint, if the interface publishes one.
     public var ipv6: Endpoint?
+    /// Families whose published endpoint sits behind a symmetric NAT (empty: none known).
+    public var symmetricNAT: Set<IPFamily>
 
     /// A record from its endpoints.
-    public init(ipv4: Endpoint? = nil, ipv6: Endpoint? = nil) {
+    public init(ipv4: Endpoint? = nil, ipv6: Endpoint? = nil, symmetricNAT: Set<IPFamily> = []) {
         self.ipv4 = ipv4
         self.ipv6 = ipv6
+        self.symmetricNAT = symmetricNAT
     }
 
-    /// Compact JSON, `ipv4` then `ipv6`, absent ones omitted: byte for byte what stunmesh-go writes.
+    /// Compact JSON, `ipv4` then `ipv6`, absent ones omitted: byte for byte what stunmesh-go
+    /// writes; then, only when some family is symmetric, `"nat":{"ipv4":"symmetric",…}`.
     public func json() -> String {
         var members: [(String, JSONValue)] = []
         if let ipv4 { members.append(("ipv4", .string(ipv4.description))) }
         if let ipv6 { members.append(("ipv6", .string(ipv6.description))) }
+        let symmetric = IPFamily.allCases.filter(symmetricNAT.contains)
+        if !symmetric.isEmpty {
+            members.append(("nat", .object(symmetric.map { ($0.rawValue, .string(Self.symmetricWord)) })))
+        }
         return JSONValue.object(members).encoded()
     }
 
     /// Reads a record as stunmesh-go does: unknown fields are ignored and a null or empty field
     /// counts as absent; a field of the wrong type, an unparsable endpoint, an endpoint of the
-    /// wrong family, or a record with no endpoint at all is an error.
+    /// wrong family, or a record with no endpoint at all is an error. `nat` is advice: a
+    /// missing or malformed one means nothing is known, never an error.
     public init(json text: String) throws(RecordError) {
         let value: JSONValue
         do { value = try JSONValue(parsing: text) } catch { throw .badJSON(error) }
@@ -33,7 +45,11 @@ public struct EndpointRecord: Equatable, Sendable {
         ipv4 = try Self.endpoint(value["ipv4"], field: "ipv4", wantIPv4: true)
         ipv6 = try Self.endpoint(value["ipv6"], field: "ipv6", wantIPv4: false)
         if ipv4 == nil && ipv6 == nil { throw .noEndpoint }
+        symmetricNAT = Set(IPFamily.allCases.filter { value["nat"]?[$0.rawValue]?.stringValue == Self.symmetricWord })
     }
+
+    /// The value `nat` members carry for a symmetric NAT.
+    static let symmetricWord = "symmetric"
 
     private static func endpoint(_ value: JSONValue?, field: String, wantIPv4: Bool) throws(RecordError) -> Endpoint? {
         guard let value, value != .null else { return nil }

@@ -1,39 +1,45 @@
 import EventLoop
 import SystemCalls
 
-/// Finds WireGuard's public endpoint: sends STUN Binding requests from WireGuard's listen port
-/// (through `StunRawSocket`, so the NAT mapping found is WireGuard's own) to each server in
-/// turn, retransmitting per `StunRetransmitPolicy`, and reports the first mapping or why
-/// there is none. IPv4 only. Runs on one `EventLoop`; `completion` is called once, on the
-/// loop, never from inside `start()`, and never after `cancel()`.
+/// Finds WireGuard's public endpoint in one address family: sends STUN Binding requests from
+/// WireGuard's listen port (through `StunRawSocket`, so the NAT mapping found is WireGuard's
+/// own) to every configured server of that family at once, retransmitting per
+/// `StunRetransmitPolicy`, and reports every mapping that came back, so that two servers that
+/// disagree reveal a symmetric NAT. After the first answer the others get two initial RTOs
+/// (one retransmission) more; a silent server never delays the result longer than that.
+/// Runs on one `EventLoop`; `completion` is called once, on the loop, never from inside
+/// `start()`, and never after `cancel()`.
 public final class StunDiscovery {
     private let loop: EventLoop
+    private let family: IPFamily
     private let localPort: UInt16
     private let fwmark: UInt32
     private let servers: [String]
     private let policy: StunRetransmitPolicy
     private let software: String?
-    private let completion: (Result<StunMapping, StunDiscoveryError>) -> Void
+    private let completion: (Result<StunMappings, StunDiscoveryError>) -> Void
 
-    /// The transaction with the current server.
-    private struct Attempt {
+    /// The transaction with one server.
+    private struct Transaction {
         var serverText: String
         var server: Endpoint
         var source: IPAddress
-        var transactionID: StunTransactionID
         var request: [UInt8]
-        var transmissions = 0
+        var lastSentAt = 0.0
         var anySent = false
+        var settled = false
     }
 
     private var socket: StunRawSocket?
     private var readWatcher: IOWatcher?
     private var retransmitTimer: TimerWatcher?
-    private var nextServerIndex = 0
-    private var current: Attempt?
-    /// Every transaction sent so far, so a late reply from a server given up on still counts:
-    /// the server it went to and when it was last transmitted.
-    private var sent: [StunTransactionID: (server: Endpoint, lastSentAt: Double)] = [:]
+    private var graceTimer: TimerWatcher?
+    /// Every transaction, by ID, and the IDs in server order.
+    private var transactions: [StunTransactionID: Transaction] = [:]
+    private var order: [StunTransactionID] = []
+    /// Transmissions so far; all unsettled transactions are (re)sent together.
+    private var transmissions = 0
+    private var mappings: [StunMapping] = []
     private var started = false
     private var finished = false
     private var timedOutServers: [String] = []
@@ -42,11 +48,13 @@ public final class StunDiscovery {
     private var lastResolveFailure: StunDiscoveryError?
 
     /// A discovery for WireGuard listening on `localPort` (never bound here), sending with
-    /// SO_MARK `fwmark` when non-zero, asking `servers` ("host:port") in order.
-    public init(loop: EventLoop, localPort: UInt16, fwmark: UInt32, servers: [String],
+    /// SO_MARK `fwmark` when non-zero, asking the `family` address of each of `servers`
+    /// ("host:port", "[v6]:port"); servers without one are skipped.
+    public init(loop: EventLoop, family: IPFamily = .ipv4, localPort: UInt16, fwmark: UInt32, servers: [String],
                 policy: StunRetransmitPolicy = .default, software: String? = "stunmeshd",
-                completion: @escaping (Result<StunMapping, StunDiscoveryError>) -> Void) {
+                completion: @escaping (Result<StunMappings, StunDiscoveryError>) -> Void) {
         self.loop = loop
+        self.family = family
         self.localPort = localPort
         self.fwmark = fwmark
         self.servers = servers
@@ -76,104 +84,113 @@ public final class StunDiscovery {
         guard !servers.isEmpty else { return finish(.failure(.noServers)) }
         let socket: StunRawSocket
         do {
-            socket = try StunRawSocket(localPort: localPort, fwmark: fwmark)
+            socket = try StunRawSocket(family: family, localPort: localPort, fwmark: fwmark)
         } catch {
             return finish(.failure(.socket(error)))
         }
         self.socket = socket
+        for text in servers { prepare(text, on: socket) }
+        guard !order.isEmpty else { return finish(.failure(finalError())) }
         let watcher = IOWatcher(loop: loop, fd: socket.fd, events: .read) { [weak self] _ in self?.readReplies() }
         watcher.start()
         readWatcher = watcher
         retransmitTimer = TimerWatcher(loop: loop) { [weak self] in self?.retransmitTimerFired() }
-        startNextServer()
+        graceTimer = TimerWatcher(loop: loop) { [weak self] in self?.finishWithWhatCameBack() }
+        transmitAll()
     }
 
-    /// Moves to the next server that resolves and has a route, and sends to it; finishes when
-    /// none is left.
-    private func startNextServer() {
-        current = nil
-        guard let socket else { return }
-        while nextServerIndex < servers.count {
-            let text = servers[nextServerIndex]
-            nextServerIndex += 1
-            let server: Endpoint
-            let source: IPAddress
-            do {
-                server = try StunServerAddress.resolveIPv4(text)
-            } catch {
-                lastResolveFailure = error
-                continue
-            }
-            do {
-                source = try socket.sourceAddress(toward: server)
-            } catch {
-                lastSendError = error
-                continue
-            }
-            let transactionID = StunTransactionID()
-            let request = StunMessage.bindingRequest(transactionID: transactionID, software: software)
-            current = Attempt(serverText: text, server: server, source: source, transactionID: transactionID,
-                              request: request)
-            transmit()
+    /// Resolves one server and makes its transaction; a server that does not resolve in this
+    /// family, has no route, or repeats an earlier one is left out.
+    private func prepare(_ text: String, on socket: StunRawSocket) {
+        let server: Endpoint
+        let source: IPAddress
+        do {
+            server = try StunServerAddress.resolve(text, family: family)
+        } catch {
+            lastResolveFailure = error
             return
         }
-        finish(.failure(finalError()))
-    }
-
-    /// Sends the current request once more and arms the timer. A failed send counts as a lost
-    /// transmission: the retransmission schedule goes on.
-    private func transmit() {
-        guard var attempt = current, let socket else { return }
-        loop.updateNow()
-        attempt.transmissions += 1
+        guard !transactions.values.contains(where: { $0.server == server }) else { return }
         do {
-            try socket.send(attempt.request, from: attempt.source, to: attempt.server)
-            attempt.anySent = true
+            source = try socket.sourceAddress(toward: server)
         } catch {
             lastSendError = error
+            return
         }
-        sent[attempt.transactionID] = (attempt.server, loop.now)
-        current = attempt
-        retransmitTimer?.start(after: policy.wait(afterTransmission: attempt.transmissions))
+        let transactionID = StunTransactionID()
+        let request = StunMessage.bindingRequest(transactionID: transactionID, software: software)
+        transactions[transactionID] = Transaction(serverText: text, server: server, source: source, request: request)
+        order.append(transactionID)
+    }
+
+    /// Sends every unanswered request once more and arms the timer. A failed send counts as a
+    /// lost transmission: the retransmission schedule goes on.
+    private func transmitAll() {
+        guard let socket else { return }
+        loop.updateNow()
+        transmissions += 1
+        for id in order {
+            guard var transaction = transactions[id], !transaction.settled else { continue }
+            do {
+                try socket.send(transaction.request, from: transaction.source, to: transaction.server)
+                transaction.anySent = true
+            } catch {
+                lastSendError = error
+            }
+            transaction.lastSentAt = loop.now
+            transactions[id] = transaction
+        }
+        retransmitTimer?.start(after: policy.wait(afterTransmission: transmissions))
     }
 
     private func retransmitTimerFired() {
-        guard let attempt = current, !finished else { return }
-        if attempt.transmissions < max(1, policy.attempts) {
-            transmit()
-        } else {
-            if attempt.anySent { timedOutServers.append(attempt.serverText) }
-            startNextServer()
+        guard !finished else { return }
+        if transmissions < max(1, policy.attempts) { return transmitAll() }
+        for id in order {
+            guard var transaction = transactions[id], !transaction.settled else { continue }
+            if transaction.anySent { timedOutServers.append(transaction.serverText) }
+            transaction.settled = true
+            transactions[id] = transaction
         }
+        finishWithWhatCameBack()
     }
 
     /// Reads every queued packet; anything that is not a Binding response to one of our
-    /// transactions is ignored.
+    /// unanswered transactions is ignored.
     private func readReplies() {
         while !finished, let socket {
-            let packet: [UInt8]?
+            let udp: ReceivedUDPPacket?
             do {
-                packet = try socket.receive()
+                udp = try socket.receiveDatagram()
             } catch {
                 return
             }
-            guard let packet else { return }
-            guard let udp = ReceivedUDPPacket(ipv4Packet: packet), udp.destination.port == localPort,
+            guard let udp else { return }
+            guard udp.destinationPort == localPort,
                   let message = try? StunMessage(parsing: udp.payload),
-                  let transaction = sent[message.transactionID],
+                  var transaction = transactions[message.transactionID], !transaction.settled,
                   let response = try? StunBindingResponse(message) else { continue }
+            transaction.settled = true
+            transactions[message.transactionID] = transaction
             switch response {
             case .mapped(let mapped):
                 let rtt = max(0, loop.now - transaction.lastSentAt)
-                finish(.success(StunMapping(mapped: mapped, server: transaction.server, rtt: rtt)))
+                mappings.append(StunMapping(mapped: mapped, server: transaction.server,
+                                            local: Endpoint(address: transaction.source, port: localPort), rtt: rtt))
+                if mappings.count == 1 { graceTimer?.start(after: 2 * policy.initialRTO) }
             case .error(let code):
                 lastErrorResponse = code
-                sent[message.transactionID] = nil
-                if message.transactionID == current?.transactionID {
-                    retransmitTimer?.stop()
-                    startNextServer()
-                }
             }
+            if transactions.values.allSatisfy(\.settled) { finishWithWhatCameBack() }
+        }
+    }
+
+    /// Success with the mappings gathered, or the most telling failure when there are none.
+    private func finishWithWhatCameBack() {
+        if let result = StunMappings(family: family, all: mappings) {
+            finish(.success(result))
+        } else {
+            finish(.failure(finalError()))
         }
     }
 
@@ -186,7 +203,7 @@ public final class StunDiscovery {
         return lastResolveFailure ?? .timedOut(servers: [])
     }
 
-    private func finish(_ result: Result<StunMapping, StunDiscoveryError>) {
+    private func finish(_ result: Result<StunMappings, StunDiscoveryError>) {
         guard !finished else { return }
         finished = true
         tearDown()
@@ -197,7 +214,7 @@ public final class StunDiscovery {
     private func tearDown() {
         readWatcher?.stop()
         retransmitTimer?.stop()
+        graceTimer?.stop()
         socket = nil
-        current = nil
     }
 }

@@ -2,14 +2,17 @@ import CLinuxNet
 import Glibc
 import SystemCalls
 
-/// One raw IPPROTO_UDP socket that sends STUN requests from WireGuard's port without binding it
-/// and reads the replies. Sending: the kernel writes the IP header, we write the UDP header
-/// with WireGuard's port as source. Receiving: such a socket gets a copy of every inbound UDP
-/// datagram, narrowed by `StunReplyFilter` to STUN replies to that port; WireGuard gets its own
-/// copy and drops it. Non-blocking; closed when released.
+/// One raw IPPROTO_UDP socket of one family that sends STUN requests from WireGuard's port
+/// without binding it and reads the replies. Sending: the kernel writes the IP header, we write
+/// the UDP header with WireGuard's port as source and its checksum (over the IPv4 or IPv6
+/// pseudo-header; IPv6 requires it). Receiving: such a socket gets a copy of every inbound UDP
+/// datagram of its family, narrowed by `StunReplyFilter` to STUN replies to that port;
+/// WireGuard gets its own copy and drops it. Non-blocking; closed when released.
 final class StunRawSocket {
     /// The raw socket.
     let fd: Int32
+    /// IPv4 or IPv6: the family of everything sent and received here.
+    let family: IPFamily
     /// WireGuard's listen port: our source port, the replies' destination port.
     let localPort: UInt16
     /// SO_MARK for sending and for source address lookup (0: none), so policy routing picks
@@ -18,17 +21,18 @@ final class StunRawSocket {
 
     /// Opens the socket (needs CAP_NET_RAW), marks it, attaches the filter, then drains what
     /// arrived before the filter was in place.
-    init(localPort: UInt16, fwmark: UInt32) throws(Errno) {
-        let fd = try Sys.socket(AF_INET, clinuxnet_sock_raw(), Int32(IPPROTO_UDP))
+    init(family: IPFamily = .ipv4, localPort: UInt16, fwmark: UInt32) throws(Errno) {
+        let fd = try Sys.socket(family.socketFamily, clinuxnet_sock_raw(), Int32(IPPROTO_UDP))
         do {
             if fwmark != 0 { try Sys.setsockopt(fd, SOL_SOCKET, SO_MARK, fwmark) }
             try Sys.setNonBlocking(fd)
-            try StunReplyFilter.attach(to: fd, localPort: localPort)
+            try StunReplyFilter.attach(to: fd, family: family, localPort: localPort)
         } catch {
             Sys.close(fd)
             throw error
         }
         self.fd = fd
+        self.family = family
         self.localPort = localPort
         self.fwmark = fwmark
         drain()
@@ -36,10 +40,12 @@ final class StunRawSocket {
 
     deinit { Sys.close(fd) }
 
-    /// The source address the kernel will use toward `server`: a throwaway UDP socket (marked
-    /// like ours) is connected there, which only consults routing, and asked for its address.
+    /// The source address the kernel will use toward `server`: a throwaway UDP socket of the
+    /// same family (marked like ours) is connected there, which only consults routing, and
+    /// asked for its address.
     func sourceAddress(toward server: Endpoint) throws(Errno) -> IPAddress {
-        let probe = try Sys.socket(AF_INET, clinuxnet_sock_dgram(), 0)
+        guard server.address.ipFamily == family else { throw .invalid }
+        let probe = try Sys.socket(family.socketFamily, clinuxnet_sock_dgram(), 0)
         defer { Sys.close(probe) }
         if fwmark != 0 { try Sys.setsockopt(probe, SOL_SOCKET, SO_MARK, fwmark) }
         let connected = server.withSockaddr { address, length in
@@ -60,10 +66,13 @@ final class StunRawSocket {
         return endpoint.address
     }
 
-    /// Sends `payload` as a UDP datagram from `source`:`localPort` to `server`.
+    /// Sends `payload` as a UDP datagram from `source`:`localPort` to `server` (both of this
+    /// socket's family).
     func send(_ payload: [UInt8], from source: IPAddress, to server: Endpoint) throws(Errno) {
+        guard source.ipFamily == family, server.address.ipFamily == family else { throw .invalid }
         let datagram = UDPWire.datagram(from: Endpoint(address: source, port: localPort), to: server, payload: payload)
-        // The port of a raw socket's destination is ignored (the UDP header carries it): use 0.
+        // A raw socket's destination port must be 0 (or, for IPv6, the protocol): the UDP
+        // header carries the real one.
         let destination = Endpoint(address: server.address, port: 0)
         let sent = datagram.withUnsafeBytes { bytes in
             destination.withSockaddr { address, length in
@@ -73,18 +82,37 @@ final class StunRawSocket {
         _ = try sent.get()
     }
 
-    /// The next queued packet (IP header included), or nil when none is queued.
-    func receive() throws(Errno) -> [UInt8]? {
+    /// The next queued packet (IPv4: IP header included; IPv6: from the UDP header) and the
+    /// address it came from, or nil when none is queued.
+    func receive() throws(Errno) -> (bytes: [UInt8], sender: IPAddress?)? {
         var buffer = [UInt8](repeating: 0, count: 2048)
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let received = buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(Errno) -> Int in try Sys.recvfrom(fd, bytes, nil, nil) }
+            withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                    Result { () throws(Errno) -> (Int, IPAddress?) in
+                        let count = try Sys.recvfrom(fd, bytes, address, &length)
+                        return (count, Endpoint(sockaddr: address)?.address)
+                    }
+                }
+            }
         }
         do {
-            let count = try received.get()
-            return Array(buffer[..<count])
+            let (count, sender) = try received.get()
+            return (Array(buffer[..<count]), sender)
         } catch .wouldBlock {
             return nil
         }
+    }
+
+    /// The next queued STUN-looking datagram, parsed, or nil when none is queued; packets that
+    /// are not whole UDP are skipped.
+    func receiveDatagram() throws(Errno) -> ReceivedUDPPacket? {
+        while let (bytes, sender) = try receive() {
+            if let udp = ReceivedUDPPacket(rawSocketPacket: bytes, family: family, sender: sender) { return udp }
+        }
+        return nil
     }
 
     /// Discards every queued packet (those that slipped in before the filter was attached).

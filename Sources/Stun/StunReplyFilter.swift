@@ -6,20 +6,22 @@ import SystemCalls
 /// port. Such a socket gets a copy of every inbound UDP datagram on the host; without the
 /// filter it would wake us for all of WireGuard's traffic.
 enum StunReplyFilter {
-    /// Bytes the filter keeps of an accepted packet (all of any IPv4 packet).
+    /// Bytes the filter keeps of an accepted packet (all of any IP packet).
     static let acceptLength: UInt32 = 0xFFFF
 
-    /// The program, offsets relative to the IPv4 header: accept when the packet is IPv4, not a
-    /// fragment (no MF flag, zero offset), UDP, to `localPort`, and the 32 bits at UDP payload
-    /// offset 4 are the STUN magic cookie; drop everything else.
-    static func program(localPort: UInt16) -> [sock_filter] {
-        func statement(_ code: Int32, _ k: UInt32) -> sock_filter {
-            sock_filter(code: UInt16(code), jt: 0, jf: 0, k: k)
-        }
-        func jump(_ code: Int32, _ k: UInt32, _ jt: UInt8, _ jf: UInt8) -> sock_filter {
-            sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
-        }
-        let program = [
+    /// The program for a raw socket of `family`. An AF_INET socket's filter sees the packet
+    /// from its IPv4 header; an AF_INET6 socket's filter sees it from the UDP header (the kernel
+    /// has already consumed the IPv6 header and reassembled any fragments), so the two programs
+    /// differ in their offsets and in what they must check themselves.
+    static func program(family: IPFamily, localPort: UInt16) -> [sock_filter] {
+        family == .ipv4 ? ipv4Program(localPort: localPort) : ipv6Program(localPort: localPort)
+    }
+
+    /// Offsets relative to the IPv4 header: accept when the packet is IPv4, not a fragment (no
+    /// MF flag, zero offset), UDP, to `localPort`, and the 32 bits at UDP payload offset 4 are
+    /// the STUN magic cookie; drop everything else.
+    static func ipv4Program(localPort: UInt16) -> [sock_filter] {
+        [
             /* 0 */ statement(BPF_LD | BPF_B | BPF_ABS, 0),                    // A = version/IHL
             /* 1 */ statement(BPF_ALU | BPF_AND | BPF_K, 0xF0),
             /* 2 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 9),               // IPv4?
@@ -35,12 +37,25 @@ enum StunReplyFilter {
             /* 12 */ statement(BPF_RET | BPF_K, 0),                            // drop
             /* 13 */ statement(BPF_RET | BPF_K, acceptLength),                 // accept
         ]
-        return program
     }
 
-    /// Attaches the program to `fd` with SO_ATTACH_FILTER.
-    static func attach(to fd: Int32, localPort: UInt16) throws(Errno) {
-        var instructions = program(localPort: localPort)
+    /// Offsets relative to the UDP header (all an AF_INET6 raw socket sees): accept when the
+    /// destination port is `localPort` and the STUN magic cookie follows at payload offset 4; a
+    /// datagram too short to hold it fails the load and is dropped.
+    static func ipv6Program(localPort: UInt16) -> [sock_filter] {
+        [
+            /* 0 */ statement(BPF_LD | BPF_H | BPF_ABS, 2),                    // A = UDP destination port
+            /* 1 */ jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(localPort), 0, 2),
+            /* 2 */ statement(BPF_LD | BPF_W | BPF_ABS, UInt32(UDPWire.headerSize + 4)), // A = cookie
+            /* 3 */ jump(BPF_JMP | BPF_JEQ | BPF_K, StunMessage.magicCookie, 1, 0),
+            /* 4 */ statement(BPF_RET | BPF_K, 0),                             // drop
+            /* 5 */ statement(BPF_RET | BPF_K, acceptLength),                  // accept
+        ]
+    }
+
+    /// Attaches the program for `family` to `fd` with SO_ATTACH_FILTER.
+    static func attach(to fd: Int32, family: IPFamily, localPort: UInt16) throws(Errno) {
+        var instructions = program(family: family, localPort: localPort)
         let result = instructions.withUnsafeMutableBufferPointer { buffer in
             Result { () throws(Errno) in
                 let fprog = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
@@ -48,5 +63,13 @@ enum StunReplyFilter {
             }
         }
         try result.get()
+    }
+
+    private static func statement(_ code: Int32, _ k: UInt32) -> sock_filter {
+        sock_filter(code: UInt16(code), jt: 0, jf: 0, k: k)
+    }
+
+    private static func jump(_ code: Int32, _ k: UInt32, _ jt: UInt8, _ jf: UInt8) -> sock_filter {
+        sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
     }
 }

@@ -1,15 +1,16 @@
 import Glibc
 import SystemCalls
 
-/// Turns a configured STUN server ("stun.l.google.com:19302", "198.51.100.7:3478") into an
-/// IPv4 endpoint. IP literals are used as they are; host names go through getaddrinfo(3),
-/// which blocks the event loop while DNS answers (acceptable while the daemon runs STUN
-/// rarely; a resolver off the loop can replace it later).
+/// Turns a configured STUN server ("stun.l.google.com:19302", "198.51.100.7:3478",
+/// "[2001:db8::1]:3478") into an endpoint of one family. IP literals are used as they are; host
+/// names go through getaddrinfo(3) for that family only (A or AAAA), which blocks the event loop
+/// while DNS answers (acceptable while the daemon runs STUN rarely; a resolver off the loop can
+/// replace it later).
 enum StunServerAddress {
-    /// The first IPv4 endpoint of `text`, or `.resolveFailed` saying why there is none.
-    static func resolveIPv4(_ text: String) throws(StunDiscoveryError) -> Endpoint {
+    /// The first `family` endpoint of `text`, or `.resolveFailed` saying why there is none.
+    static func resolve(_ text: String, family: IPFamily) throws(StunDiscoveryError) -> Endpoint {
         if let literal = Endpoint(text) {
-            guard literal.address.isIPv4 else { throw .resolveFailed("\(text): IPv6 STUN servers are not supported yet") }
+            guard literal.address.ipFamily == family else { throw .resolveFailed("\(text): not an \(family) address") }
             return literal
         }
         guard let colon = text.lastIndex(of: ":") else { throw .resolveFailed("\(text): expected host:port") }
@@ -22,11 +23,13 @@ enum StunServerAddress {
         }
         let addresses: [IPAddress]
         do {
-            addresses = try Sys.getaddrinfo(host: host, family: AF_INET)
+            addresses = try Sys.getaddrinfo(host: host, family: family.socketFamily)
         } catch {
             throw .resolveFailed("\(text): \(error)")
         }
-        guard let address = addresses.first else { throw .resolveFailed("\(text): no IPv4 address") }
+        guard let address = addresses.first(where: { $0.ipFamily == family }) else {
+            throw .resolveFailed("\(text): no \(family) address")
+        }
         return Endpoint(address: address, port: port)
     }
 }

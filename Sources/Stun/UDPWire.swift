@@ -1,8 +1,9 @@
 import SystemCalls
 
 /// UDP at the byte level, for the raw socket STUN runs on: the kernel writes the IP header of
-/// what we send, but we write the UDP header (so the source port can be WireGuard's) and we
-/// read replies with their IP header still on.
+/// what we send, but we write the UDP header (so the source port can be WireGuard's), checksum
+/// included (optional in IPv4, mandatory in IPv6), and we read replies with their IPv4 header
+/// still on, or (IPv6) from the UDP header.
 enum UDPWire {
     /// Size of a UDP header.
     static let headerSize = 8
@@ -44,15 +45,29 @@ enum UDPWire {
     }
 }
 
-/// An IPv4 packet carrying UDP, as a raw IPPROTO_UDP socket reads it (IP header first). The
-/// UDP checksum is not verified: on loopback the kernel leaves a partial one in the copy.
+/// A UDP datagram as a raw IPPROTO_UDP socket reads it: an IPv4 socket reads the whole IPv4
+/// packet, an IPv6 socket only the UDP header and payload (the sender's address comes from
+/// recvfrom). The UDP checksum is not verified: on loopback the kernel leaves a partial one in
+/// the copy.
 struct ReceivedUDPPacket: Equatable {
     /// Source address and port.
     var source: Endpoint
-    /// Destination address and port.
-    var destination: Endpoint
+    /// Destination port (the address is not needed: the filter already chose the port).
+    var destinationPort: UInt16
     /// The UDP payload.
     var payload: [UInt8]
+
+    /// Reads what a raw socket of `family` returned; `sender` is recvfrom's address, needed
+    /// for IPv6 only. Nil unless it is whole UDP with consistent lengths.
+    init?(rawSocketPacket packet: [UInt8], family: IPFamily, sender: IPAddress?) {
+        switch family {
+        case .ipv4:
+            self.init(ipv4Packet: packet)
+        case .ipv6:
+            guard let sender, !sender.isIPv4 else { return nil }
+            self.init(ipv6Datagram: packet, sender: sender)
+        }
+    }
 
     /// Reads an IPv4 packet; nil unless it is whole, unfragmented UDP with consistent lengths.
     init?(ipv4Packet packet: [UInt8]) {
@@ -65,8 +80,18 @@ struct ReceivedUDPPacket: Equatable {
         guard udpLength >= UDPWire.headerSize, headerLength + udpLength <= totalLength else { return nil }
         source = Endpoint(address: IPAddress(bytes: Array(packet[12..<16]))!,
                           port: packet.bigEndianUInt16(at: headerLength))
-        destination = Endpoint(address: IPAddress(bytes: Array(packet[16..<20]))!,
-                               port: packet.bigEndianUInt16(at: headerLength + 2))
+        destinationPort = packet.bigEndianUInt16(at: headerLength + 2)
         payload = Array(packet[(headerLength + UDPWire.headerSize)..<(headerLength + udpLength)])
+    }
+
+    /// Reads a UDP datagram (header first) that came from `sender` over IPv6; nil unless its
+    /// length field fits the bytes (bytes past it are not payload).
+    init?(ipv6Datagram datagram: [UInt8], sender: IPAddress) {
+        guard datagram.count >= UDPWire.headerSize else { return nil }
+        let udpLength = Int(datagram.bigEndianUInt16(at: 4))
+        guard udpLength >= UDPWire.headerSize, udpLength <= datagram.count else { return nil }
+        source = Endpoint(address: sender, port: datagram.bigEndianUInt16(at: 0))
+        destinationPort = datagram.bigEndianUInt16(at: 2)
+        payload = Array(datagram[UDPWire.headerSize..<udpLength])
     }
 }

@@ -37,6 +37,30 @@ import Testing
         #expect(try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","ipv6":""}"#) == EndpointRecord(ipv4: v4))
     }
 
+    @Test func writesTheNatFieldOnlyForSymmetricFamiliesAfterTheEndpoints() {
+        #expect(EndpointRecord(ipv4: v4, ipv6: v6, symmetricNAT: [.ipv6, .ipv4]).json()
+            == #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820","nat":{"ipv4":"symmetric","ipv6":"symmetric"}}"#)
+        #expect(EndpointRecord(ipv4: v4, symmetricNAT: [.ipv4]).json()
+            == #"{"ipv4":"203.0.113.7:51820","nat":{"ipv4":"symmetric"}}"#)
+        // Nothing symmetric: exactly stunmesh-go's bytes.
+        #expect(EndpointRecord(ipv4: v4, ipv6: v6, symmetricNAT: []).json()
+            == #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}"#)
+    }
+
+    @Test func readsRecordsWithAndWithoutTheNatField() throws {
+        let with = try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","nat":{"ipv4":"symmetric"}}"#)
+        #expect(with == EndpointRecord(ipv4: v4, symmetricNAT: [.ipv4]))
+        let without = try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820"}"#)
+        #expect(without.symmetricNAT.isEmpty)
+        let both = EndpointRecord(ipv4: v4, ipv6: v6, symmetricNAT: [.ipv4])
+        #expect(try EndpointRecord(json: both.json()) == both)
+        // Advice only: a malformed or unknown nat value is ignored, never an error.
+        for nat in [#""symmetric""#, "12", "null", "[]", #"{"ipv4":"cone","ipv6":7}"#, #"{"ipv9":"symmetric"}"#] {
+            let record = try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","nat":"# + nat + "}")
+            #expect(record == EndpointRecord(ipv4: v4), "nat \(nat)")
+        }
+    }
+
     @Test func rejectsWrongTypes() {
         #expect(throws: RecordError.wrongType(field: "ipv4")) { try EndpointRecord(json: #"{"ipv4":12}"#) }
         #expect(throws: RecordError.wrongType(field: "ipv6")) { try EndpointRecord(json: #"{"ipv4":"203.0.113.7:1","ipv6":["x"]}"#) }

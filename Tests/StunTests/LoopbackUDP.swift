@@ -2,17 +2,24 @@ import CLinuxNet
 import Glibc
 import SystemCalls
 
-/// Plain UDP sockets on 127.0.0.1 for the transport tests: a WireGuard stand-in holding a port,
-/// a test STUN server, a sender of stray datagrams.
+/// Plain UDP sockets on 127.0.0.1 or ::1 for the transport tests: a WireGuard stand-in holding a
+/// port, a test STUN server, a sender of stray datagrams.
 final class LoopbackUDPSocket {
     let fd: Int32
     let port: UInt16
+    let family: IPFamily
 
-    /// A UDP socket bound to 127.0.0.1 on an ephemeral port.
-    init(nonBlocking: Bool = true) throws {
-        let fd = try Sys.socket(AF_INET, clinuxnet_sock_dgram(), 0)
+    /// A UDP socket bound to 127.0.0.1 (or ::1) on an ephemeral port, or on `port` when given.
+    init(family: IPFamily = .ipv4, port wanted: UInt16 = 0, nonBlocking: Bool = true) throws {
+        let fd = try Sys.socket(family.socketFamily, clinuxnet_sock_dgram(), 0)
         self.fd = fd
-        try Endpoint("127.0.0.1:0")!.withSockaddr { try Sys.bind(fd, $0, $1) }
+        self.family = family
+        do {
+            try Endpoint(address: Self.loopback(family), port: wanted).withSockaddr { try Sys.bind(fd, $0, $1) }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let local = try withUnsafeMutablePointer(to: &storage) { pointer in
@@ -27,7 +34,11 @@ final class LoopbackUDPSocket {
 
     deinit { Sys.close(fd) }
 
-    var endpoint: Endpoint { Endpoint(address: .v4(127, 0, 0, 1), port: port) }
+    static func loopback(_ family: IPFamily) -> IPAddress {
+        family == .ipv4 ? .v4(127, 0, 0, 1) : IPAddress("::1")!
+    }
+
+    var endpoint: Endpoint { Endpoint(address: Self.loopback(family), port: port) }
 
     func send(_ bytes: [UInt8], to destination: Endpoint) throws {
         _ = try bytes.withUnsafeBytes { buffer in

@@ -6,30 +6,48 @@ import Testing
 @Suite struct StunServerAddressTests {
     @Test func literalsNeedNoResolver() throws {
         let driver = MockingDriver()
-        let endpoint = try driver.withMocking { try StunServerAddress.resolveIPv4("198.51.100.7:3478") }
+        let endpoint = try driver.withMocking { try StunServerAddress.resolve("198.51.100.7:3478", family: .ipv4) }
         #expect(endpoint == Endpoint("198.51.100.7:3478"))
         #expect(driver.trace.isEmpty)
     }
 
     @Test func namesGoThroughGetaddrinfo() throws {
         // /etc/hosts answers "localhost" without DNS.
-        #expect(try StunServerAddress.resolveIPv4("localhost:19302") == Endpoint("127.0.0.1:19302"))
+        #expect(try StunServerAddress.resolve("localhost:19302", family: .ipv4) == Endpoint("127.0.0.1:19302"))
+    }
+
+    @Test func ipv6LiteralsAndNamesResolvePerFamily() throws {
+        let driver = MockingDriver()
+        let literal = try driver.withMocking { try StunServerAddress.resolve("[2001:db8::1]:3478", family: .ipv6) }
+        #expect(literal == Endpoint("[2001:db8::1]:3478"))
+        #expect(driver.trace.isEmpty)
+        // A name with no AAAA answer (the scripted resolver returns an empty list).
+        driver.script("getaddrinfo", .value(0))
+        #expect(throws: StunDiscoveryError.resolveFailed("stun.example.com:3478: no ipv6 address")) {
+            try driver.withMocking { try StunServerAddress.resolve("stun.example.com:3478", family: .ipv6) }
+        }
+        #expect(throws: StunDiscoveryError.resolveFailed("[2001:db8::1]:3478: not an ipv4 address")) {
+            try StunServerAddress.resolve("[2001:db8::1]:3478", family: .ipv4)
+        }
+        #expect(throws: StunDiscoveryError.resolveFailed("198.51.100.7:3478: not an ipv6 address")) {
+            try StunServerAddress.resolve("198.51.100.7:3478", family: .ipv6)
+        }
     }
 
     @Test func resolverFailureIsTyped() {
         let driver = MockingDriver()
         driver.script("getaddrinfo", .value(Int(EAI_NONAME)))
         #expect(throws: StunDiscoveryError.resolveFailed("stun.example.invalid:3478: \(AddressInfoError(EAI_NONAME))")) {
-            try driver.withMocking { try StunServerAddress.resolveIPv4("stun.example.invalid:3478") }
+            try driver.withMocking { try StunServerAddress.resolve("stun.example.invalid:3478", family: .ipv4) }
         }
     }
 
     @Test(arguments: ["stun.example.com", "stun.example.com:", "stun.example.com:0", "stun.example.com:65536",
-                      "host:12ab", ":3478", "2001:db8::1:3478", "[2001:db8::1]:3478", ""])
-    func malformedOrUnsupportedIsRejected(_ text: String) {
+                      "host:12ab", ":3478", "2001:db8::1:3478", "[2001:db8::1]:3478", "[2001:db8::1]", ""])
+    func malformedOrWrongFamilyIsRejected(_ text: String) {
         let driver = MockingDriver()
         #expect(throws: StunDiscoveryError.self) {
-            try driver.withMocking { try StunServerAddress.resolveIPv4(text) }
+            try driver.withMocking { try StunServerAddress.resolve(text, family: .ipv4) }
         }
         #expect(driver.trace.isEmpty, "no resolver call for \(text)")
     }

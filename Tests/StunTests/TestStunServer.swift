@@ -2,7 +2,7 @@ import EventLoop
 @testable import Stun
 import SystemCalls
 
-/// A tiny STUN server on 127.0.0.1 for the discovery tests: it records every Binding request
+/// A tiny STUN server on 127.0.0.1 (or ::1) for the discovery tests: it records every Binding request
 /// and answers as `reply` says (nothing, a success with the sender's address, junk, …).
 final class TestStunServer {
     /// What to send back for request number `count` (1-based) from `sender`.
@@ -14,10 +14,10 @@ final class TestStunServer {
     private(set) var requests: [(message: StunMessage, from: Endpoint, at: Double)] = []
     private var watcher: IOWatcher?
 
-    init(loop: EventLoop, reply: @escaping Reply = TestStunServer.mapSender) throws {
+    init(loop: EventLoop, family: IPFamily = .ipv4, reply: @escaping Reply = TestStunServer.mapSender) throws {
         self.loop = loop
         self.reply = reply
-        socket = try LoopbackUDPSocket()
+        socket = try LoopbackUDPSocket(family: family)
         let watcher = IOWatcher(loop: loop, fd: socket.fd, events: .read) { [weak self] _ in self?.readable() }
         watcher.start()
         self.watcher = watcher

@@ -5,7 +5,7 @@ import Testing
 /// Transition-by-transition tests of the per-peer state machine: no sockets, no time.
 @Suite struct PeerStateMachineTests {
     typealias Machine = PeerStateMachine
-    let mine = Endpoint("203.0.113.10:35436")!
+    let mine = PublicEndpoints(Endpoint("203.0.113.10:35436")!)
     let theirs = Endpoint("203.0.113.20:35436")!
     let moved = Endpoint("203.0.113.20:40000")!
 
@@ -188,9 +188,43 @@ import Testing
     @Test func duringARepairAChangedMappingIsPublishedThenTheRecordReRead() {
         var m = monitoring()
         _ = m.handle(.pathFailed(.rxStall))
-        let newMapping = Endpoint("203.0.113.11:35436")!
+        let newMapping = PublicEndpoints(Endpoint("203.0.113.11:35436")!)
         #expect(withoutLogs(m.handle(.discovered(newMapping))) == [.publish(mapping: newMapping)])
         #expect(withoutLogs(m.handle(.published)) == [.readRemote])
+    }
+
+    @Test func aDualStackMappingIsPublishedWholeAndRepublishedWhenEitherFamilyMoves() {
+        let dual = PublicEndpoints(ipv4: Endpoint("203.0.113.10:35436")!, ipv6: Endpoint("[2001:db8:1::2]:51820")!)
+        var m = machine()
+        _ = m.handle(.start)
+        #expect(withoutLogs(m.handle(.discovered(dual))) == [.publish(mapping: dual)])
+        _ = m.handle(.published)
+        #expect(m.publishedMapping == dual)
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
+        _ = m.handle(.configured)
+        // Repairing: the same pair is not republished; a moved IPv6 alone, or a lost family, is.
+        _ = m.handle(.pathFailed(.ping))
+        #expect(withoutLogs(m.handle(.discovered(dual))) == [.readRemote])
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
+        _ = m.handle(.configured)
+        _ = m.handle(.timerFired(.retry))
+        var movedV6 = dual
+        movedV6.ipv6 = Endpoint("[2001:db8:1::3]:51820")!
+        #expect(withoutLogs(m.handle(.discovered(movedV6))) == [.publish(mapping: movedV6)])
+        _ = m.handle(.published)
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
+        _ = m.handle(.configured)
+        _ = m.handle(.timerFired(.retry))
+        let onlyV4 = PublicEndpoints(ipv4: dual.ipv4)
+        #expect(withoutLogs(m.handle(.discovered(onlyV4))) == [.publish(mapping: onlyV4)])
+    }
+
+    @Test func publicEndpointsByFamily() {
+        let v6 = Endpoint("[2001:db8:1::2]:51820")!
+        #expect(PublicEndpoints(v6) == PublicEndpoints(ipv6: v6))
+        #expect(PublicEndpoints(v6)[.ipv6] == v6 && PublicEndpoints(v6)[.ipv4] == nil)
+        #expect(PublicEndpoints().isEmpty)
+        #expect(PublicEndpoints(ipv4: Endpoint("203.0.113.10:1")!, ipv6: v6).description == "203.0.113.10:1, [2001:db8:1::2]:51820")
     }
 
     @Test func anUnmovedPeerIsReassertedOnceThenPolledWithBackoff() {

@@ -533,3 +533,144 @@ start_stunmeshd() {
     [[ -n $bin ]] || bin=$(find_stunmeshd) || exit 1
     inpeer_bg "$peer" stunmeshd "$bin" -c "$config"
 }
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 (documentation prefix 2001:db8::/32 only): routed, no NAT, and on each router the stateful
+# firewall a CPE has: replies and related traffic in, unsolicited inbound dropped.
+#
+#   peerA 2001:db8:a::2 ─ lan 2001:db8:a::1 [natA] wan 2001:db8:ffff::10 ─┐
+#                                                                          br0 [inet] 2001:db8:ffff::1, ::2 (STUN)
+#   peerB 2001:db8:b::2 ─ lan 2001:db8:b::1 [natB] wan 2001:db8:ffff::20 ─┘
+
+E2E_STUN6_1=2001:db8:ffff::1
+E2E_STUN6_2=2001:db8:ffff::2
+declare -A E2E_WAN6=([A]=2001:db8:ffff::10 [B]=2001:db8:ffff::20)
+declare -A E2E_LAN6_NET=([A]=2001:db8:a::/64 [B]=2001:db8:b::/64)
+declare -A E2E_LAN6_GW=([A]=2001:db8:a::1 [B]=2001:db8:b::1)
+declare -A E2E_LAN6_IP=([A]=2001:db8:a::2 [B]=2001:db8:b::2)
+
+## topo_add_ipv6 — add IPv6 to the topology topo_two_nats built (call it after): the addresses above
+## (no DAD, usable at once), routes between the two LANs over br0, forwarding on the routers, and
+## each router's IPv6 firewall (fw6_setup). The IPv4 NAT stays as it is: a dual-stack network.
+topo_add_ipv6() {
+    local side other
+    in_ns inet ip -6 addr add "$E2E_STUN6_1/64" dev br0 nodad
+    in_ns inet ip -6 addr add "$E2E_STUN6_2/64" dev br0 nodad
+    for side in A B; do
+        [[ $side == A ]] && other=B || other=A
+        in_ns "nat$side" sysctl -qw net.ipv6.conf.all.forwarding=1
+        in_ns "nat$side" ip -6 addr add "${E2E_WAN6[$side]}/64" dev wan nodad
+        in_ns "nat$side" ip -6 addr add "${E2E_LAN6_GW[$side]}/64" dev lan nodad
+        in_ns "nat$side" ip -6 route add "${E2E_LAN6_NET[$other]}" via "${E2E_WAN6[$other]}"
+        in_ns inet ip -6 route add "${E2E_LAN6_NET[$side]}" via "${E2E_WAN6[$side]}"
+        in_ns "peer$side" ip -6 addr add "${E2E_LAN6_IP[$side]}/64" dev eth0 nodad
+        in_ns "peer$side" ip -6 route add default via "${E2E_LAN6_GW[$side]}"
+        fw6_setup "$side"
+    done
+    e2e_log "IPv6 up: peerA ${E2E_LAN6_IP[A]}, peerB ${E2E_LAN6_IP[B]} behind stateful firewalls, STUN $E2E_STUN6_1 $E2E_STUN6_2"
+}
+
+## topo_two_firewalls_v6 — IPv6 only in use: topo_two_nats + topo_add_ipv6, then the peers lose
+## their IPv4 default route, so nothing of theirs can leave over IPv4.
+topo_two_firewalls_v6() {
+    topo_two_nats eim eim
+    topo_add_ipv6
+    local side
+    for side in A B; do
+        in_ns "peer$side" ip -4 route del default
+    done
+    e2e_log "IPv4 default routes removed from the peers: IPv6 only"
+}
+
+## fw6_rules — print the IPv6 firewall ruleset of a router (the same on both sides).
+fw6_rules() {
+    cat <<EOF6
+table ip6 e2e_fw6 {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        iifname "wan" ct state established,related accept
+        iifname "wan" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, echo-request, packet-too-big } accept
+        iifname "wan" drop
+    }
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state established,related accept
+        iifname "lan" oifname "wan" accept
+    }
+}
+EOF6
+}
+
+## fw6_setup SIDE — (re)install router nat<SIDE>'s IPv6 firewall. nat_setup flushes the whole
+## ruleset: call this again after it.
+fw6_setup() {
+    local side=${1#nat}
+    in_ns "nat$side" nft -f - <<<"$(fw6_rules)"
+}
+
+## stun_probe6 NODE BIND_PORT SERVER… — stun_probe over IPv6 (servers as [v6]:port).
+stun_probe6() {
+    local node=$1 port=$2
+    shift 2
+    if [[ $node == A || $node == B ]]; then
+        inpeer "$node" "$E2E_PYTHON" -I "$E2E_DIR/stun_probe.py" --bind "[::]:$port" "$@"
+    else
+        in_ns "$node" "$E2E_PYTHON" -I "$E2E_DIR/stun_probe.py" --bind "[::]:$port" "$@"
+    fi
+}
+
+## start_stun_dualstack — like start_stun, with coturn also listening on 2001:db8:ffff::1 and ::2;
+## waits until all four addresses answer.
+start_stun_dualstack() {
+    local dir="$E2E_RUN/turnserver"
+    mkdir -p "$dir"
+    ip netns exec "$(ns inet)" turnserver -n --stun-only --no-cli --no-tcp --no-tls --no-dtls \
+        -L "$E2E_STUN1" -L "$E2E_STUN2" -L "$E2E_STUN6_1" -L "$E2E_STUN6_2" -p "$E2E_STUN_PORT" \
+        --log-file "$dir/turnserver.log" --simple-log --log-binding \
+        --pidfile "$dir/turnserver.pid" -b "$dir/turndb" \
+        >"$dir/stdout.log" 2>&1 &
+    if ! wait_for 15 stun_probe inet 0 "$E2E_STUN1:$E2E_STUN_PORT" "$E2E_STUN2:$E2E_STUN_PORT"; then
+        e2e_fail "coturn did not answer STUN on $E2E_STUN1/$E2E_STUN2:$E2E_STUN_PORT"
+    fi
+    if ! wait_for 15 stun_probe6 inet 0 "[$E2E_STUN6_1]:$E2E_STUN_PORT" "[$E2E_STUN6_2]:$E2E_STUN_PORT"; then
+        e2e_fail "coturn did not answer STUN on [$E2E_STUN6_1]/[$E2E_STUN6_2]:$E2E_STUN_PORT"
+    fi
+    e2e_log "STUN server up on $E2E_STUN1, $E2E_STUN2, [$E2E_STUN6_1], [$E2E_STUN6_2] port $E2E_STUN_PORT"
+}
+
+## write_stunmesh_config_family PEER OTHER IF_PROTOCOL PEER_PROTOCOL — write_stunmesh_config with the
+## interface protocol (ipv4|ipv6|dualstack) and the peer's protocol (ipv4|ipv6|prefer_ipv4|prefer_ipv6)
+## given, and all four STUN addresses (two per family, so the NAT behaviour can be judged); prints
+## the path.
+write_stunmesh_config_family() {
+    local peer=$1 other=$2 if_protocol=$3 peer_protocol=$4
+    local file other_name
+    file="$(e2e_peer_dir "$peer")/config.yaml"
+    other_name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
+    cat >"$file" <<EOF6
+refresh_interval: "${E2E_REFRESH:-10m}"
+log: { level: debug }
+stun:
+  addresses: ["$E2E_STUN1:$E2E_STUN_PORT", "$E2E_STUN2:$E2E_STUN_PORT",
+              "[$E2E_STUN6_1]:$E2E_STUN_PORT", "[$E2E_STUN6_2]:$E2E_STUN_PORT"]
+interfaces:
+  wg0:
+    protocol: $if_protocol
+    peers:
+      $other_name:
+        public_key: "$(wg_pubkey "$other")"
+        plugin: store
+        protocol: $peer_protocol
+        keepalive: ${E2E_KEEPALIVE:-5}
+plugins:
+  store: { type: builtin, name: file, directory: "$E2E_STORE" }
+EOF6
+    echo "$file"
+}
+
+## store_record FROM TO — the plaintext JSON of the record peer<FROM> wrote for peer<TO> in the
+## shared file store, opened independently (PyNaCl); fails when there is none.
+store_record() {
+    "$E2E_PYTHON" -I "$E2E_DIR/open_record.py" "$E2E_STORE" "$(wg_pubkey "$1")" \
+        "$(cat "$(e2e_peer_dir "$2")/private.key")"
+}

@@ -23,19 +23,25 @@ MAPPED_ADDRESS = 0x0001
 
 
 def hostport(text):
+    """ "ip:port" or "[v6]:port" -> (ip, port)."""
     host, _, port = text.rpartition(":")
-    return host, int(port)
+    return host.strip("[]"), int(port)
 
 
 def parse_address(attr_type, value, txid):
-    if len(value) < 8 or value[1] != 0x01:  # IPv4 only
+    if len(value) < 8 or value[1] not in (0x01, 0x02):
+        return None
+    size = 4 if value[1] == 0x01 else 16
+    if len(value) < 4 + size:
         return None
     port = struct.unpack("!H", value[2:4])[0]
-    raw = value[4:8]
+    raw = value[4:4 + size]
     if attr_type == XOR_MAPPED_ADDRESS:
         port ^= MAGIC >> 16
-        raw = bytes(b ^ m for b, m in zip(raw, struct.pack("!I", MAGIC)))
-    return "%s:%d" % (socket.inet_ntoa(raw), port)
+        raw = bytes(b ^ m for b, m in zip(raw, struct.pack("!I", MAGIC) + txid))
+    if size == 4:
+        return "%s:%d" % (socket.inet_ntoa(raw), port)
+    return "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, raw), port)
 
 
 def parse_response(data, txid):
@@ -81,11 +87,12 @@ def query(sock, server, timeout):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bind", default="0.0.0.0:0", help="local ip:port")
+    parser.add_argument("--bind", default="0.0.0.0:0", help="local ip:port or [v6]:port")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per server")
-    parser.add_argument("servers", nargs="+", help="ip:port of STUN servers")
+    parser.add_argument("servers", nargs="+", help="ip:port or [v6]:port of STUN servers (the bind's family)")
     args = parser.parse_args()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ":" in hostport(args.bind)[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(hostport(args.bind))
     failed = False

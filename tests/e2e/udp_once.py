@@ -1,7 +1,7 @@
 #!/usr/bin/python3 -I
 """Send or receive one UDP datagram, for filtering checks in the end-to-end harness.
 
-  udp_once.py send --bind IP:PORT --to IP:PORT [--data TEXT]
+  udp_once.py send --bind IP:PORT --to IP:PORT [--data TEXT]      (IPv6: [IP]:PORT)
   udp_once.py recv --bind IP:PORT [--timeout SECONDS]   prints "SENDER TEXT"; exit 1 on timeout
 """
 import argparse
@@ -10,8 +10,9 @@ import sys
 
 
 def hostport(text):
+    """ "ip:port" or "[v6]:port" -> (ip, port)."""
     host, _, port = text.rpartition(":")
-    return host, int(port)
+    return host.strip("[]"), int(port)
 
 
 def main():
@@ -22,7 +23,8 @@ def main():
     parser.add_argument("--data", default="hello")
     parser.add_argument("--timeout", type=float, default=2.0)
     args = parser.parse_args()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family = socket.AF_INET6 if ":" in hostport(args.bind)[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(hostport(args.bind))
     if args.mode == "send":
@@ -33,7 +35,8 @@ def main():
         data, sender = sock.recvfrom(2048)
     except socket.timeout:
         return 1
-    print("%s:%d %s" % (sender[0], sender[1], data.decode(errors="replace")), flush=True)
+    host = sender[0] if family == socket.AF_INET else "[%s]" % sender[0]
+    print("%s:%d %s" % (host, sender[1], data.decode(errors="replace")), flush=True)
     return 0
 
 

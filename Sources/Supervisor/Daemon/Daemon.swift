@@ -46,6 +46,7 @@ public final class Daemon {
             }
             let runtime = InterfaceRuntime(name: name, loop: loop, backend: backend, stunServers: config.stunAddresses)
             interfaces.append(runtime)
+            runtime.protocol = interfaceConfig.protocol
             for peer in interfaceConfig.peers {
                 let keyPath = "interfaces.\(interfaceConfig.name).peers.\(peer.name)"
                 guard let key = WireGuardKey(base64: peer.publicKeyBase64) else {
@@ -145,6 +146,8 @@ public final class Daemon {
                                              "state": "\(peer.machine.state)"]
             if let mapping = peer.machine.mapping { metadata["mapped"] = "\(mapping)" }
             if let endpoint = peer.machine.configuredEndpoint { metadata["endpoint"] = "\(endpoint)" }
+            for (family, nat) in peer.interface.natBehaviour { metadata["nat_\(family)"] = "\(nat)" }
+            if let outlook = peer.directPath { metadata["direct_path"] = "\(outlook)" }
             if let wg = try? peer.interface.backend.device().peer(peer.peerKey.hex) {
                 if wg.lastHandshake > 0 {
                     var now = timespec()

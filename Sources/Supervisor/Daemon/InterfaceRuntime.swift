@@ -1,6 +1,8 @@
 import EventLoop
 import Probes
 import Record
+import Stun
+import SystemCalls
 
 /// An interface's own keys, as WireGuard holds them.
 struct InterfaceKeys {
@@ -27,6 +29,10 @@ final class InterfaceRuntime {
     private(set) var lastDevice: WireGuardDeviceState?
     /// One ICMP echo socket per address family, bound to this interface, shared by its peers.
     private var pingers: [Int32: Pinger] = [:]
+    /// The families it discovers and publishes (config `protocol`; the daemon sets it).
+    var `protocol`: InterfaceProtocol = .ipv4
+    /// The NAT behaviour in front of WireGuard's port, per family, as last judged (for status).
+    private(set) var natBehaviour: [IPFamily: NatBehaviour] = [:]
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
         self.name = name
@@ -47,6 +53,18 @@ final class InterfaceRuntime {
             return .failure(error)
         }
     }
+
+    /// Records what a discovery judged; true when it changed what was known (to log once per
+    /// interface, whichever peer's discovery saw it). `.unknown` (too few servers answered this
+    /// time) never replaces a known behaviour.
+    func noteNatBehaviour(_ behaviour: NatBehaviour, family: IPFamily) -> Bool {
+        guard behaviour != .unknown || natBehaviour[family] == nil, natBehaviour[family] != behaviour else { return false }
+        natBehaviour[family] = behaviour
+        return true
+    }
+
+    /// The families whose NAT is known to be symmetric (our records say so to the peer).
+    var symmetricFamilies: Set<IPFamily> { Set(natBehaviour.filter { $0.value == .symmetric }.keys) }
 
     /// Reads the device (kept as `lastDevice`), for the probes; nil if it cannot be read.
     func poll() -> WireGuardDeviceState? {

@@ -42,7 +42,10 @@ final class PeerRuntime {
     private var newestAnswered = 0
     private var pending: [PeerStateMachine.Event] = []
     private var handling = false
-    private var discovery: StunDiscovery?
+    private var discovery: DualStackDiscovery?
+    /// What the NAT behaviours say about a direct path to this peer, when something known
+    /// stands in its way (for status; logged when it changes).
+    var directPath: DirectPathOutlook?
     private var lastStoredPlaintext: String?
     /// Counts operations so that a completion that outlived its operation (after stop) is dropped.
     private var operation = 0
@@ -108,6 +111,9 @@ final class PeerRuntime {
     }
 
     private func sendPing(timeout: Double) {
+        // Before we have set an endpoint a ping only makes WireGuard start a handshake it cannot
+        // send, which then holds back the kick's handshake for REKEY_TIMEOUT (5 s).
+        guard machine.configuredEndpoint != nil else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         if target != pingTarget {
             pingTarget = target
@@ -218,30 +224,24 @@ final class PeerRuntime {
             return
         }
         discovery?.cancel()
-        let done = completion { (me: PeerRuntime, result: Result<StunMapping, StunDiscoveryError>) in
+        let families = interface.protocol.families
+        let done = completion { (me: PeerRuntime, results: [IPFamily: Result<StunMappings, StunDiscoveryError>]) in
             me.discovery = nil
-            switch result {
-            case .success(let mapping):
-                let level: Logger.Level = mapping.mapped == me.machine.mapping ? .debug : .info
-                me.logger.log(level: level, "discovered", metadata: ["mapped": "\(mapping.mapped)", "server": "\(mapping.server)",
-                                                        "rtt_ms": "\(Int(mapping.rtt * 1000))"])
-                me.handle(.discovered(mapping.mapped))
-            case .failure(let error):
-                me.handle(.discoveryFailed("\(error)"))
-            }
+            me.handle(me.discoveryFinished(DiscoveryOutcome(families: families, results: results)))
         }
-        let stun = StunDiscovery(loop: interface.loop, localPort: device.listenPort, fwmark: device.fwmark,
-                                 servers: interface.stunServers, completion: done)
+        let stun = DualStackDiscovery(loop: interface.loop, families: families, localPort: device.listenPort,
+                                      fwmark: device.fwmark, servers: interface.stunServers, completion: done)
         discovery = stun
         stun.start()
     }
 
-    private func publish(_ mapping: Endpoint) {
+    private func publish(_ mapping: PublicEndpoints) {
         guard let keys = interface.keys else {
             handle(.publishFailed("the interface's keys are unknown"))
             return
         }
-        let record = mapping.address.isIPv4 ? EndpointRecord(ipv4: mapping, ipv6: nil) : EndpointRecord(ipv4: nil, ipv6: mapping)
+        let record = EndpointRecord(ipv4: mapping.ipv4, ipv6: mapping.ipv6,
+                                    symmetricNAT: interface.symmetricFamilies.filter { mapping[$0] != nil })
         let plaintext = record.json()
         if dedup && plaintext == lastStoredPlaintext {
             logger.debug("record unchanged, not rewritten (dedup)")
@@ -300,6 +300,7 @@ final class PeerRuntime {
         guard let endpoint = EndpointChoice.choose(from: record, protocol: settings.protocol) else {
             return .remoteRejected("the record has no \(settings.protocol) address")
         }
+        noteDirectPath(peerRecord: record, using: endpoint)
         if remoteRecord?.plaintext != text { remoteRecord = (text, now) }
         let wireGuard = try? interface.backend.device().peer(peerKey.hex)
         let context = RemoteContext(recordSince: remoteRecord?.since ?? now, wireGuardEndpoint: wireGuard?.endpoint,

@@ -42,8 +42,9 @@ public struct PeerStateMachine: Sendable {
     public enum Event: Equatable, Sendable {
         /// The daemon starts managing this peer.
         case start
-        /// STUN reported our public mapping for WireGuard's port.
-        case discovered(Endpoint)
+        /// STUN reported our public mapping for WireGuard's port, in every family the interface
+        /// publishes that answered (at least one).
+        case discovered(PublicEndpoints)
         /// No STUN server answered (or WireGuard could not be read); the reason is for the log.
         case discoveryFailed(String)
         /// Our record is in the store.
@@ -87,8 +88,9 @@ public struct PeerStateMachine: Sendable {
     public enum Action: Equatable, Sendable {
         /// Read WireGuard's listen port and fwmark, then STUN from that port.
         case discover
-        /// Seal a record holding `mapping` for the peer and write it to the store.
-        case publish(mapping: Endpoint)
+        /// Seal a record holding `mapping` (one endpoint per family) for the peer and write it
+        /// to the store.
+        case publish(mapping: PublicEndpoints)
         /// Read, authenticate and decrypt the peer's record.
         case readRemote
         /// Send one UDP datagram from WireGuard's port to `endpoint`, opening our NAT for the
@@ -151,9 +153,9 @@ public struct PeerStateMachine: Sendable {
     /// The current state.
     public private(set) var state: State = .idle
     /// Our public mapping from the last successful discovery.
-    public private(set) var mapping: Endpoint?
+    public private(set) var mapping: PublicEndpoints?
     /// The mapping our last successful publish carried.
-    public private(set) var publishedMapping: Endpoint?
+    public private(set) var publishedMapping: PublicEndpoints?
     /// The endpoint we last wrote to WireGuard.
     public private(set) var configuredEndpoint: Endpoint?
     /// Consecutive failures of the current step (drives the retry backoff).
@@ -198,10 +200,10 @@ public struct PeerStateMachine: Sendable {
         case (_, .handshakeCompleted):
             return restoreKeepalive()
 
-        case (.discovering, .discovered(let endpoint)):
-            mapping = endpoint
+        case (.discovering, .discovered(let endpoints)):
+            mapping = endpoints
             consecutiveFailures = 0
-            if repairing != nil && endpoint == publishedMapping {
+            if repairing != nil && endpoints == publishedMapping {
                 // Polling during a repair: our side has not moved, the store already says so.
                 return enter(.readRemote)
             }
