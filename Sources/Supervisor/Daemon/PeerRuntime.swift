@@ -11,14 +11,15 @@ import SystemCalls
 final class PeerRuntime {
     /// The peer's name in config (`interfaces.<if>.peers.<name>`).
     let name: String
-    /// The interface the peer belongs to.
-    let interface: InterfaceRuntime
+    /// The interface the peer belongs to (re-pointed only before start, by `share`).
+    private(set) var interface: InterfaceRuntime
     /// The peer's WireGuard public key.
     let peerKey: WireGuardKey
     /// The peer's settings.
     let settings: PeerConfig
-    /// The store its records go through, and whether unchanged records are skipped.
-    let store: Store
+    /// The store its records go through (its calls counted for status), and whether unchanged
+    /// records are skipped.
+    private(set) var store: MeteredStore
     let dedup: Bool
     let logger: Logger
 
@@ -27,12 +28,14 @@ final class PeerRuntime {
     private(set) var pathMonitor: PathMonitor
     /// Wall-clock time the last repair started, with its signal (for status).
     private(set) var lastTrigger: (signal: PathSignal, at: Double)?
+    /// State since when, transitions, endpoints, mappings, restores (for status and metrics).
+    private(set) var history = PeerHistory(now: WallClock.now())
     /// The peer's record content last read, and since when it has been that.
     private var remoteRecord: (plaintext: String, since: Double)?
     /// Ping RTT of the last answered ping, and counts (for status).
     private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
     private var pingTimer: TimerWatcher?
-    private var pingTarget: IPAddress?
+    private(set) var pingTarget: IPAddress?
     private var pingError: String?
     /// Serial of the newest ping sent, and of the newest one answered: a ping that times out
     /// after a later one was answered says nothing about the path now.
@@ -55,7 +58,7 @@ final class PeerRuntime {
         self.interface = interface
         self.peerKey = peerKey
         self.settings = settings
-        self.store = store
+        self.store = MeteredStore(store)
         self.dedup = dedup
         self.machine = PeerStateMachine(settings: machineSettings, seed: seed)
         self.pathMonitor = PathMonitor(pingIsExplicit: settings.ping != nil)
@@ -75,6 +78,7 @@ final class PeerRuntime {
             let next = pending.removeFirst()
             let before = machine.state
             let actions = machine.handle(next)
+            history.record(next, from: before, to: machine.state, at: WallClock.now())
             if machine.state != before {
                 logger.debug("state \(before) -> \(machine.state)")
             }
@@ -87,9 +91,25 @@ final class PeerRuntime {
     /// Takes a WireGuard reading of this peer (from the interface's poll) and reports a change of
     /// judgement to the machine.
     func observe(_ state: WireGuardPeerState, now: Double) {
+        noteReading(state, now: now)
         let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
                                         lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive)
         report(pathMonitor.observe(sample))
+        endRepairOnTraffic()
+    }
+
+    /// Keeps a WireGuard reading in the history (endpoint changes, rx progress) without judging it.
+    func noteReading(_ state: WireGuardPeerState, now: Double) {
+        history.observe(endpoint: state.endpoint, rxBytes: state.rxBytes, lastHandshake: state.lastHandshake, at: now)
+    }
+
+    /// A repair that no failing probe holds open (a manual or network trigger on a path that
+    /// works), or a keepalive withheld as responder, ends when WireGuard receives data after the
+    /// endpoint was written during it: the path is proven to work, so polling the store stops.
+    private func endRepairOnTraffic() {
+        guard machine.repairing != nil || machine.keepaliveWithheld, !pathMonitor.isFailing else { return }
+        let since = machine.repairing != nil ? (lastTrigger?.at ?? 0) : 0
+        if history.trafficAfterWrite(since: since) { handle(.pathRecovered) }
     }
 
     /// Starts pinging the peer through the tunnel every `interval`: the configured `ping.target`,
@@ -147,6 +167,19 @@ final class PeerRuntime {
     /// A change the network monitor saw that concerns this peer's path.
     func networkChanged(_ what: String) {
         trigger(.network(what))
+    }
+
+    /// An operator asked for a re-discovery (SIGUSR2).
+    func rediscover() {
+        trigger(.manual)
+    }
+
+    /// Before start: use `interface` and `store` instead of the ones the peer was made with, so
+    /// that a peer added by a reload shares the interface and store the running peers use.
+    func share(interface: InterfaceRuntime, store: Store) {
+        precondition(machine.state == .idle, "share before start only")
+        self.interface = interface
+        self.store = MeteredStore(store)
     }
 
     private func report(_ verdict: PathMonitor.Verdict?) {
@@ -216,6 +249,7 @@ final class PeerRuntime {
             me.discovery = nil
             switch result {
             case .success(let mapping):
+                me.history.noteMapping(mapping, at: WallClock.now())
                 me.logger.info("discovered", metadata: ["mapped": "\(mapping.mapped)", "server": "\(mapping.server)",
                                                         "rtt_ms": "\(Int(mapping.rtt * 1000))"])
                 me.handle(.discovered(mapping.mapped))
