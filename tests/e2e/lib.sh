@@ -581,7 +581,7 @@ restart_wg() {
         [[ $(cat "/proc/$pid/comm" 2>/dev/null) == wireguard-go ]] && kill -TERM "$pid"
     done
     wait_for 10 bash -c "! test -S '$dir/run-wireguard/wg0.sock'" || e2e_fail "wireguard-go in peer$peer did not stop"
-    LOG_LEVEL=verbose inpeer_bg "$peer" wireguard-go-2 wireguard-go -f wg0
+    LOG_LEVEL=verbose inpeer_bg "$peer" "wireguard-go-restart-$SECONDS" wireguard-go -f wg0
     wait_for 10 test -S "$dir/run-wireguard/wg0.sock" || e2e_fail "wireguard-go in peer$peer did not restart"
     inpeer "$peer" wg set wg0 listen-port "$E2E_WG_PORT" private-key "$dir/private.key"
     inpeer "$peer" ip addr add "${E2E_TUN_ADDR[$peer]}" dev wg0

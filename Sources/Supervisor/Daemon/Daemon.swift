@@ -96,7 +96,11 @@ public final class Daemon {
     private func startProbes() {
         let timer = TimerWatcher(loop: loop) { [unowned self] in
             for interface in self.interfaces {
-                guard let device = interface.poll() else { continue }
+                let device = interface.poll()
+                if let change = interface.watch.observe(device, interface: interface.name) {
+                    self.interfaceChanged(interface, change)
+                }
+                guard let device else { continue }
                 let now = WallClock.now()
                 for peer in self.peers where peer.interface === interface {
                     if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }

@@ -27,6 +27,8 @@ final class InterfaceRuntime {
     private(set) var lastDevice: WireGuardDeviceState?
     /// One ICMP echo socket per address family, bound to this interface, shared by its peers.
     private var pingers: [Int32: Pinger] = [:]
+    /// Notices the device being re-created or its listen port changing (event mode polls).
+    var watch = DeviceWatch()
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
         self.name = name
@@ -46,6 +48,12 @@ final class InterfaceRuntime {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Closes the ping sockets (pings in flight are forgotten); the next ping opens new ones,
+    /// bound to the interface as it is now (a re-created device is a new one).
+    func resetPingers() {
+        pingers = [:]
     }
 
     /// Reads the device (kept as `lastDevice`), for the probes; nil if it cannot be read.

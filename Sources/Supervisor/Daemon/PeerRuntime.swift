@@ -123,6 +123,9 @@ final class PeerRuntime {
 
     private func sendPing(timeout: Double) {
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
+        // Without an endpoint in WireGuard the ping cannot leave, and its data would make
+        // WireGuard try a handshake it cannot send, then hold the next one back for 5 s.
+        guard interface.lastDevice?.peer(peerKey.hex)?.endpoint != nil else { return }
         if target != pingTarget {
             pingTarget = target
             logger.info("pinging through the tunnel", metadata: ["target": "\(target)",

@@ -171,3 +171,14 @@ extension Daemon {
                               monitorMode: monitor.mode.rawValue, peers: entries)
     }
 }
+
+extension Daemon {
+    /// The WireGuard device under `interface` was re-created or its listen port changed: new
+    /// ping sockets, and every peer on it re-discovers (as after a network change) without a
+    /// restart of the daemon.
+    func interfaceChanged(_ interface: InterfaceRuntime, _ change: String) {
+        logger.warning("\(change): re-discovering its peers", metadata: ["interface": "\(interface.name)"])
+        interface.resetPingers()
+        for peer in peers where peer.interface === interface { peer.networkChanged(change) }
+    }
+}
