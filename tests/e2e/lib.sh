@@ -545,7 +545,8 @@ EOF
 
 ## write_stunmesh_config_peers PEER FILE OTHER… — like write_stunmesh_config, into FILE (a path),
 ## with one entry per OTHER (named peer_<other>), status_file <run>/peer<PEER>/status.json, and
-## $E2E_CONFIG_EXTRA (YAML lines) appended at the top level. Prints FILE.
+## $E2E_CONFIG_EXTRA (YAML lines) appended last, right after the plugins entry (indent to extend plugins:, or
+## start at column 0 for a top-level key). Prints FILE.
 write_stunmesh_config_peers() {
     local peer=$1 file=$2 other name
     shift 2

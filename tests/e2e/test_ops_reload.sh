@@ -4,6 +4,7 @@
 #   1. A's config gains peer C, SIGHUP → C is started, the A–C tunnel comes up, and peer B is not
 #      touched (same state_since, no new discovery for it);
 #   2. an invalid config (bad key) → rejected with a clear error, the daemon keeps running both;
+#      a config with a store token → the token never appears in the log;
 #   3. A's config loses peer B, SIGHUP → B is stopped (nothing more happens for it, even on
 #      SIGUSR2), C goes on untouched.
 set -euo pipefail
@@ -95,6 +96,22 @@ alive_a
 linked B >/dev/null 2>&1 && linked C >/dev/null 2>&1 || e2e_fail "a tunnel broke after a rejected reload"
 echo "ok - invalid config rejected ($rejected), both peers still managed"
 echo "$good" >"$conf_a"
+
+# --- 2b. a config holding a store token: whatever becomes of it, the token is never logged ------
+token="e2e-SECRET-token-$RANDOM$RANDOM"
+mark=$(wc -l <"$log_a")
+E2E_CONFIG_EXTRA="  cf: { type: builtin, name: cloudflare, zone: example.com, token: \"$token\", api_url: \"http://127.0.0.1:9\" }" \
+    write_stunmesh_config_peers A "$conf_a" B C >/dev/null
+# The extra line is indented, so it joins plugins: (the writer appends it after the store entry).
+grep -q "token: \"$token\"" "$conf_a" || e2e_fail "token config not written"
+kill -HUP "$pid_a"
+wait_for 10 bash -c "tail -n +$((mark + 1)) '$log_a' | grep -qE 'config reloaded|reload rejected'" || e2e_fail "no reload outcome"
+alive_a
+if grep -qF "$token" "$log_a"; then e2e_fail "the store token appears in A's log"; fi
+echo "ok - a config with a Cloudflare token was $(log_since "$mark" | grep -qE 'reload rejected' && echo rejected || echo applied); the token is not in the log"
+echo "$good" >"$conf_a"
+kill -HUP "$pid_a"
+sleep 1
 
 # --- 3. remove peer B --------------------------------------------------------------------------
 c_since=$(status_field "p['peer_c']['state_since']")
