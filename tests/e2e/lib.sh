@@ -21,7 +21,7 @@
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-E2E_NS_RE='^sme([0-9]+)-(inet|natA|natB|peerA|peerB)$'
+E2E_NS_RE='^sme([0-9]+)-(inet|natA|natB|natC|peerA|peerB|peerC)$'
 
 E2E_PREFIX=""          # namespace name prefix of this run, set by e2e_init
 E2E_RUN=""             # run directory (logs, keys, configs, store), set by e2e_init
@@ -32,9 +32,10 @@ E2E_T0=$(date +%s.%N)
 E2E_CLEANED=0
 declare -A E2E_HOLDER=()    # peer -> pid of the process holding its net+mount namespace
 declare -A E2E_TUN_IP=()    # peer -> tunnel address without prefix length
-declare -A E2E_WAN=([A]=203.0.113.10 [B]=203.0.113.20)
-declare -A E2E_LAN_GW=([A]=10.0.1.1 [B]=10.0.2.1)
-declare -A E2E_LAN_IP=([A]=10.0.1.2 [B]=10.0.2.2)
+declare -A E2E_TUN_ADDR=()  # peer -> tunnel address with prefix length, as given to start_wg
+declare -A E2E_WAN=([A]=203.0.113.10 [B]=203.0.113.20 [C]=203.0.113.30)
+declare -A E2E_LAN_GW=([A]=10.0.1.1 [B]=10.0.2.1 [C]=10.0.3.1)
+declare -A E2E_LAN_IP=([A]=10.0.1.2 [B]=10.0.2.2 [C]=10.0.3.2)
 E2E_STUN1=203.0.113.1
 E2E_STUN2=203.0.113.2
 E2E_STUN_PORT=3478
@@ -252,21 +253,35 @@ topo_two_nats() {
     in_ns inet ip addr add "$E2E_STUN2/24" dev br0
     local side
     for side in A B; do
-        e2e_add_ns "nat$side"
-        e2e_add_ns "peer$side"
-        e2e_veth "nat$side" wan inet "nat$side"
-        in_ns inet ip link set "nat$side" master br0
-        in_ns "nat$side" ip addr add "${E2E_WAN[$side]}/24" dev wan
-        e2e_veth "nat$side" lan "peer$side" eth0
-        in_ns "nat$side" ip addr add "${E2E_LAN_GW[$side]}/24" dev lan
-        in_ns "nat$side" sysctl -qw net.ipv4.ip_forward=1
-        in_ns "peer$side" ip addr add "${E2E_LAN_IP[$side]}/24" dev eth0
-        in_ns "peer$side" ip route add default via "${E2E_LAN_GW[$side]}"
-        e2e_holder "$side"
+        topo_side_links "$side"
     done
     nat_setup A "$type_a"
     nat_setup B "$type_b"
     e2e_log "topology up: natA ${E2E_WAN[A]} ($type_a), natB ${E2E_WAN[B]} ($type_b)"
+}
+
+## topo_side_links SIDE — router nat<SIDE> on the inet bridge and peer<SIDE> behind it (no NAT rules).
+topo_side_links() {
+    local side=$1
+    e2e_add_ns "nat$side"
+    e2e_add_ns "peer$side"
+    e2e_veth "nat$side" wan inet "nat$side"
+    in_ns inet ip link set "nat$side" master br0
+    in_ns "nat$side" ip addr add "${E2E_WAN[$side]}/24" dev wan
+    e2e_veth "nat$side" lan "peer$side" eth0
+    in_ns "nat$side" ip addr add "${E2E_LAN_GW[$side]}/24" dev lan
+    in_ns "nat$side" sysctl -qw net.ipv4.ip_forward=1
+    in_ns "peer$side" ip addr add "${E2E_LAN_IP[$side]}/24" dev eth0
+    in_ns "peer$side" ip route add default via "${E2E_LAN_GW[$side]}"
+    e2e_holder "$side"
+}
+
+## topo_add_side_c [NAT_TYPE] — after topo_two_nats: a third site, peerC (10.0.3.2) behind natC
+## (203.0.113.30), NAT type as nat_setup (default eim).
+topo_add_side_c() {
+    topo_side_links C
+    nat_setup C "${1:-eim}"
+    e2e_log "third site up: natC ${E2E_WAN[C]} (${1:-eim})"
 }
 
 ## nat_rules SIDE TYPE — print the nftables ruleset for router nat<SIDE> (A or B).
@@ -325,7 +340,7 @@ EOF
 ## the new behaviour applies to every flow. SIDE: A or B (natA/natB accepted).
 nat_setup() {
     local side=${1#nat} type=${2:-eim}
-    [[ $side == A || $side == B ]] || e2e_fail "nat_setup: side must be A or B, got '$1'"
+    [[ $side == A || $side == B || $side == C ]] || e2e_fail "nat_setup: side must be A, B or C, got '$1'"
     local rules
     rules=$(nat_rules "$side" "$type") || exit 1
     in_ns "nat$side" nft flush ruleset
@@ -443,6 +458,7 @@ start_wg() {
     inpeer "$peer" ip addr add "$addr" dev wg0
     inpeer "$peer" ip link set wg0 up
     E2E_TUN_IP[$peer]=${addr%/*}
+    E2E_TUN_ADDR[$peer]=$addr
     e2e_log "wireguard-go up in peer$peer: wg0 $addr, port $E2E_WG_PORT, key $(wg_pubkey "$peer")"
 }
 
@@ -515,6 +531,7 @@ write_stunmesh_config() {
 refresh_interval: "${E2E_REFRESH:-10m}"
 log: { level: debug }
 stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
+status_file: "$(e2e_peer_dir "$peer")/status.json"
 interfaces:
   wg0:
     protocol: ipv4
@@ -524,6 +541,57 @@ plugins:
   store: { type: builtin, name: file, directory: "$E2E_STORE" }
 EOF
     echo "$file"
+}
+
+## write_stunmesh_config_peers PEER FILE OTHER… — like write_stunmesh_config, into FILE (a path),
+## with one entry per OTHER (named peer_<other>), status_file <run>/peer<PEER>/status.json, and
+## $E2E_CONFIG_EXTRA (YAML lines) appended last, right after the plugins entry (indent to extend plugins:, or
+## start at column 0 for a top-level key). Prints FILE.
+write_stunmesh_config_peers() {
+    local peer=$1 file=$2 other name
+    shift 2
+    {
+        echo "refresh_interval: \"${E2E_REFRESH:-10m}\""
+        echo "log: { level: debug }"
+        echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
+        echo "status_file: \"$(e2e_peer_dir "$peer")/status.json\""
+        echo "interfaces:"
+        echo "  wg0:"
+        echo "    protocol: ipv4"
+        echo "    peers:"
+        for other in "$@"; do
+            name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
+            echo "      $name: { public_key: \"$(wg_pubkey "$other")\", plugin: store, keepalive: ${E2E_KEEPALIVE:-5} }"
+        done
+        echo "plugins:"
+        echo "  store: { type: builtin, name: file, directory: \"$E2E_STORE\" }"
+        [[ -z ${E2E_CONFIG_EXTRA:-} ]] || echo "$E2E_CONFIG_EXTRA"
+    } >"$file"
+    echo "$file"
+}
+
+## restart_wg PEER — stop peer<PEER>'s wireguard-go and start a new one with the same private key,
+## listen port, tunnel address and peers (public keys and allowed IPs; no endpoints): the interface
+## is re-created under a running stunmeshd.
+restart_wg() {
+    local peer=$1 dir peers_dump pid
+    dir=$(e2e_peer_dir "$peer")
+    peers_dump=$(inpeer "$peer" wg show wg0 allowed-ips)
+    # The wireguard-go of this peer: the process in its namespace running wireguard-go.
+    for pid in $(ip netns pids "$(ns "peer$peer")"); do
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == wireguard-go ]] && kill -TERM "$pid"
+    done
+    wait_for 10 bash -c "! test -S '$dir/run-wireguard/wg0.sock'" || e2e_fail "wireguard-go in peer$peer did not stop"
+    LOG_LEVEL=verbose inpeer_bg "$peer" "wireguard-go-restart-$SECONDS" wireguard-go -f wg0
+    wait_for 10 test -S "$dir/run-wireguard/wg0.sock" || e2e_fail "wireguard-go in peer$peer did not restart"
+    inpeer "$peer" wg set wg0 listen-port "$E2E_WG_PORT" private-key "$dir/private.key"
+    inpeer "$peer" ip addr add "${E2E_TUN_ADDR[$peer]}" dev wg0
+    inpeer "$peer" ip link set wg0 up
+    local key ips
+    while read -r key ips; do
+        inpeer "$peer" wg set wg0 peer "$key" allowed-ips "${ips// /,}"
+    done <<<"$peers_dump"
+    e2e_log "wireguard-go restarted in peer$peer with the same key"
 }
 
 ## start_stunmeshd PEER CONFIG [BINARY] — run the daemon in peer<PEER>, log in

@@ -12,24 +12,30 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var version: Bool
     /// Print `usage` and exit successfully (`-h`, `-help`).
     public var help: Bool
-    /// The first argument that is not a flag (flags end there, as in Go), e.g. "status";
-    /// reserved for commands to come.
+    /// The first argument that is not a flag (flags end there, as in Go), e.g. "status".
     public var subcommand: String?
+    /// `status --json`: print the status file's JSON instead of the table.
+    public var json: Bool
+    /// `status -status-file FILE`: read this file instead of the config's `status_file`.
+    public var statusFile: String?
 
     /// Options as given; everything off by default.
     public init(configFile: String? = nil, configDir: String? = nil, oneshot: Bool = false, version: Bool = false,
-                help: Bool = false, subcommand: String? = nil) {
+                help: Bool = false, subcommand: String? = nil, json: Bool = false, statusFile: String? = nil) {
         self.configFile = configFile
         self.configDir = configDir
         self.oneshot = oneshot
         self.version = version
         self.help = help
         self.subcommand = subcommand
+        self.json = json
+        self.statusFile = statusFile
     }
 
     /// The help text printed for `-h` and after a usage error.
     public static let usage = """
         Usage: stunmeshd [flags]
+               stunmeshd [-c FILE | -config-dir DIR] status [-json] [-status-file FILE]
 
         Keeps WireGuard peers connected directly through NATs, compatible with stunmesh-go.
 
@@ -40,6 +46,10 @@ public struct CommandLineOptions: Equatable, Sendable {
           -version           print the version and exit
           -h, -help          print this help and exit
 
+        status: show the running daemon's peers (from its status file; exit 3 when no
+        daemon runs). -json prints the JSON, -status-file FILE reads FILE instead of the
+        config's status_file (default /run/stunmeshd/status.json).
+
         Without -c or -config-dir, config.yaml then config.yml is looked for in
         $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh and the current directory.
 
@@ -47,11 +57,28 @@ public struct CommandLineOptions: Equatable, Sendable {
 
     /// Parses the arguments after the program name, the way Go's `flag` package does: flags stop
     /// at the first non-flag argument or after `--`; a boolean flag takes a value only as
-    /// `-flag=value`; a string flag takes `-flag=value` or the next argument. Unknown flags,
-    /// missing values and more than one non-flag argument are `UsageError`s.
+    /// `-flag=value`; a string flag takes `-flag=value` or the next argument. After the `status`
+    /// command its own flags follow, parsed the same way. Unknown flags, missing values, status
+    /// flags without `status`, and more than one non-flag argument are `UsageError`s.
     public static func parse(_ args: [String]) throws(UsageError) -> CommandLineOptions {
         var options = CommandLineOptions()
         var rest = args[...]
+        try parseFlags(&rest, into: &options)
+        if let command = rest.first {
+            options.subcommand = command
+            rest = rest.dropFirst()
+            if command == "status" { try parseFlags(&rest, into: &options) }
+            if let extra = rest.first { throw UsageError("unexpected argument: \(extra)") }
+        }
+        if options.subcommand != "status" {
+            if options.json { throw UsageError("-json is a flag of the status command") }
+            if options.statusFile != nil { throw UsageError("-status-file is a flag of the status command") }
+        }
+        return options
+    }
+
+    /// Takes flags off the front of `rest` until a non-flag argument or `--`.
+    private static func parseFlags(_ rest: inout ArraySlice<String>, into options: inout CommandLineOptions) throws(UsageError) {
         while let arg = rest.first {
             if arg == "--" {
                 rest = rest.dropFirst()
@@ -69,13 +96,19 @@ public struct CommandLineOptions: Equatable, Sendable {
                 name = name[..<equals]
             }
             switch name {
-            case "c", "config", "config-dir":
+            case "c", "config", "config-dir", "status-file":
                 if value == nil, let next = rest.first {
                     value = Substring(next)
                     rest = rest.dropFirst()
                 }
                 guard let value else { throw UsageError("flag needs an argument: -\(name)") }
-                if name == "config-dir" { options.configDir = String(value) } else { options.configFile = String(value) }
+                switch name {
+                case "config-dir": options.configDir = String(value)
+                case "status-file": options.statusFile = String(value)
+                default: options.configFile = String(value)
+                }
+            case "json":
+                options.json = try boolean(value, flag: name)
             case "oneshot":
                 options.oneshot = try boolean(value, flag: name)
             case "version":
@@ -86,11 +119,6 @@ public struct CommandLineOptions: Equatable, Sendable {
                 throw UsageError("flag provided but not defined: -\(name)")
             }
         }
-        if let command = rest.first {
-            options.subcommand = command
-            if let extra = rest.dropFirst().first { throw UsageError("unexpected argument: \(extra)") }
-        }
-        return options
     }
 
     /// A boolean flag's value: true when bare, else what Go's `strconv.ParseBool` accepts.

@@ -19,13 +19,20 @@ public struct Config: Equatable, Sendable {
     /// Things worth logging at startup that did not stop the load: defaults applied, keys
     /// ignored (stunmesh-go ignores unknown keys, so they are not errors here either).
     public var warnings: [String]
+    /// Where the health snapshot is written as JSON for `stunmeshd status` (`status_file`, a
+    /// stunmeshd extension; default /run/stunmeshd/status.json).
+    public var statusFile: String
+    /// Where Prometheus metrics are written for node_exporter's textfile collector
+    /// (`metrics_file`, a stunmeshd extension); nil, the default, writes none.
+    public var metricsFile: String?
 
     /// A config with stunmesh-go's defaults for everything not given.
     public init(refreshInterval: Double = 600, log: LogSettings = LogSettings(),
                 stunAddresses: [String] = [Config.defaultStunAddress],
                 pingMonitor: PingMonitorSettings = PingMonitorSettings(),
                 monitor: MonitorSettings = MonitorSettings(),
-                interfaces: [InterfaceConfig] = [], plugins: [String: PluginConfig] = [:], warnings: [String] = []) {
+                interfaces: [InterfaceConfig] = [], plugins: [String: PluginConfig] = [:], warnings: [String] = [],
+                statusFile: String = Config.defaultStatusFile, metricsFile: String? = nil) {
         self.refreshInterval = refreshInterval
         self.log = log
         self.stunAddresses = stunAddresses
@@ -34,10 +41,15 @@ public struct Config: Equatable, Sendable {
         self.interfaces = interfaces
         self.plugins = plugins
         self.warnings = warnings
+        self.statusFile = statusFile
+        self.metricsFile = metricsFile
     }
 
     /// The STUN server used when the file names none, as in stunmesh-go.
     public static let defaultStunAddress = "stun.l.google.com:19302"
+
+    /// The status file used when the config names none (systemd's RuntimeDirectory=stunmeshd).
+    public static let defaultStatusFile = "/run/stunmeshd/status.json"
 }
 
 /// How stunmeshd watches the path (`monitor: { mode, poll_interval }`, a stunmeshd extension that

@@ -29,6 +29,11 @@ struct ConfigDecoder {
             config.pingMonitor = try decodePingMonitor(node, line: top.line(of: "ping_monitor"))
         }
         if let node = top.take("monitor") { config.monitor = try decodeMonitor(node, line: top.line(of: "monitor")) }
+        if let node = top.take("status_file") { config.statusFile = try node.nonEmptyString(at: "status_file") }
+        if let node = top.take("metrics_file") {
+            let path = try node.string(at: "metrics_file")
+            config.metricsFile = path.isEmpty ? nil : path
+        }
         if let node = top.take("plugins") { config.plugins = try decodePlugins(node, line: top.line(of: "plugins")) }
         guard let interfaces = top.take("interfaces") else {
             throw top.missing("interfaces", "at least one interface with one peer is required")

@@ -9,24 +9,28 @@ import Record
 public final class Daemon {
     let loop: EventLoop
     let logger: Logger
-    private(set) var interfaces: [InterfaceRuntime] = []
-    private(set) var peers: [PeerRuntime] = []
+    /// The interfaces in use and their peers, in config order (a reload replaces some).
+    var interfaces: [InterfaceRuntime] = []
+    var peers: [PeerRuntime] = []
     private var signals: [SignalWatcher] = []
     private var oneshotTimer: TimerWatcher?
     private var pollTimers: [TimerWatcher] = []
     private var networkWatch: NetworkWatch?
-    private let monitor: MonitorSettings
-    private let pingMonitor: PingMonitorSettings
+    let monitor: MonitorSettings
+    let pingMonitor: PingMonitorSettings
+    /// Status file, metrics, signals for reload and re-discovery, systemd (Daemon+Operations).
+    let operations: OperationsState
     /// The exit status `run()` returns.
     private var exitStatus: Int32 = 0
 
-    /// Builds the runtime for `config`; throws (naming the key) for settings it cannot honour.
-    public init(config: Config, logger: Logger) throws(ConfigError) {
-        let loop = EventLoop()
+    /// Builds the runtime for `config` on `loop`; throws (naming the key) for settings it cannot
+    /// honour. A reload builds one on the running loop and takes the peers it needs from it.
+    public init(config: Config, logger: Logger, loop: EventLoop = EventLoop()) throws(ConfigError) {
         self.loop = loop
         self.logger = logger
         self.monitor = config.monitor
         self.pingMonitor = config.pingMonitor
+        self.operations = OperationsState(config: config)
         var stores: [String: (Store, dedup: Bool)] = [:]
         // One HTTP client for all HTTP stores, made only if a store needs one (libcurl costs memory).
         var sharedHTTP: HTTPClient?
@@ -94,6 +98,7 @@ public final class Daemon {
                                                     "monitor": "\(monitor.mode.rawValue)"])
         for peer in peers { peer.handle(.start) }
         if monitor.mode == .events { startProbes() }
+        startOperations()
         loop.run()
         return exitStatus
     }
@@ -101,18 +106,22 @@ public final class Daemon {
     /// Event mode: every `poll_interval`, each interface's WireGuard state goes to its peers'
     /// path monitors.
     private func startProbes() {
-        for interface in interfaces {
-            let members = peers.filter { $0.interface === interface }
-            let timer = TimerWatcher(loop: loop) {
-                guard let device = interface.poll() else { return }
+        let timer = TimerWatcher(loop: loop) { [unowned self] in
+            for interface in self.interfaces {
+                let device = interface.poll()
+                if let change = interface.watch.observe(device, interface: interface.name) {
+                    self.interfaceChanged(interface, change)
+                }
+                guard let device else { continue }
                 let now = WallClock.now()
-                for peer in members {
+                for peer in self.peers where peer.interface === interface {
                     if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }
                 }
             }
-            timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
-            pollTimers.append(timer)
         }
+        timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
+        pollTimers.append(timer)
+        for peer in peers { startPinging(peer) }
         do {
             networkWatch = try NetworkWatch(loop: loop) { [unowned self] changes in
                 let changes = changes.filter(NetworkWatch.matters)
@@ -124,40 +133,21 @@ public final class Daemon {
         } catch {
             logger.warning("netlink unavailable, network changes will not trigger re-discovery: \(error)")
         }
-        for peer in peers {
-            peer.startPinging(interval: peer.settings.ping?.interval ?? pingMonitor.interval,
-                              timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
-        }
+    }
+
+    /// Event mode: pings through the tunnel at the peer's (or `ping_monitor`'s) interval.
+    func startPinging(_ peer: PeerRuntime) {
+        peer.startPinging(interval: peer.settings.ping?.interval ?? pingMonitor.interval,
+                          timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
     }
 
     private func shutdown(status: Int32) {
+        stopOperations()
         for timer in pollTimers { timer.stop() }
         networkWatch?.stop()
         exitStatus = status
         for peer in peers { peer.stop() }
         oneshotTimer?.stop()
         loop.stop()
-    }
-
-    /// SIGUSR1: one line per peer with its state, without disturbing anything.
-    private func dumpHealth() {
-        for peer in peers {
-            var metadata: Logger.Metadata = ["interface": "\(peer.interface.name)", "peer": "\(peer.name)",
-                                             "state": "\(peer.machine.state)"]
-            if let mapping = peer.machine.mapping { metadata["mapped"] = "\(mapping)" }
-            if let endpoint = peer.machine.configuredEndpoint { metadata["endpoint"] = "\(endpoint)" }
-            for (family, nat) in peer.interface.natBehaviour { metadata["nat_\(family)"] = "\(nat)" }
-            if let outlook = peer.directPath { metadata["direct_path"] = "\(outlook)" }
-            if let wg = try? peer.interface.backend.device().peer(peer.peerKey.hex) {
-                if wg.lastHandshake > 0 {
-                    var now = timespec()
-                    clock_gettime(CLOCK_REALTIME, &now)
-                    metadata["handshake_age_s"] = "\(Int(Double(now.tv_sec) - wg.lastHandshake))"
-                }
-                metadata["rx_bytes"] = "\(wg.rxBytes)"
-                metadata["tx_bytes"] = "\(wg.txBytes)"
-            }
-            logger.info("health", metadata: metadata)
-        }
     }
 }

@@ -33,6 +33,8 @@ final class InterfaceRuntime {
     var `protocol`: InterfaceProtocol = .ipv4
     /// The NAT behaviour in front of WireGuard's port, per family, as last judged (for status).
     private(set) var natBehaviour: [IPFamily: NatBehaviour] = [:]
+    /// Notices the device being re-created or its listen port changing (event mode polls).
+    var watch = DeviceWatch()
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
         self.name = name
@@ -65,6 +67,12 @@ final class InterfaceRuntime {
 
     /// The families whose NAT is known to be symmetric (our records say so to the peer).
     var symmetricFamilies: Set<IPFamily> { Set(natBehaviour.filter { $0.value == .symmetric }.keys) }
+
+    /// Closes the ping sockets (pings in flight are forgotten); the next ping opens new ones,
+    /// bound to the interface as it is now (a re-created device is a new one).
+    func resetPingers() {
+        pingers = [:]
+    }
 
     /// Reads the device (kept as `lastDevice`), for the probes; nil if it cannot be read.
     func poll() -> WireGuardDeviceState? {

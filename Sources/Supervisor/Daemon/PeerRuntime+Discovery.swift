@@ -18,6 +18,7 @@ extension PeerRuntime {
                     "rtt_ms": "\(Int(first.rtt * 1000))", "servers_answered": "\(mappings.all.count)",
                 ])
                 noteNatBehaviour(mappings)
+                for mapping in mappings.all { history.noteMapping(mapping, at: WallClock.now()) }
             } else if let error = outcome.failures[family], !outcome.endpoints.isEmpty {
                 logger.warning("no \(family) mapping, publishing the others: \(error)")
             }

@@ -11,14 +11,15 @@ import SystemCalls
 final class PeerRuntime {
     /// The peer's name in config (`interfaces.<if>.peers.<name>`).
     let name: String
-    /// The interface the peer belongs to.
-    let interface: InterfaceRuntime
+    /// The interface the peer belongs to (re-pointed only before start, by `share`).
+    private(set) var interface: InterfaceRuntime
     /// The peer's WireGuard public key.
     let peerKey: WireGuardKey
     /// The peer's settings.
     let settings: PeerConfig
-    /// The store its records go through, and whether unchanged records are skipped.
-    let store: Store
+    /// The store its records go through (its calls counted for status), and whether unchanged
+    /// records are skipped.
+    private(set) var store: MeteredStore
     let dedup: Bool
     let logger: Logger
 
@@ -27,12 +28,14 @@ final class PeerRuntime {
     private(set) var pathMonitor: PathMonitor
     /// Wall-clock time the last repair started, with its signal (for status).
     private(set) var lastTrigger: (signal: PathSignal, at: Double)?
+    /// State since when, transitions, endpoints, mappings, restores (for status and metrics).
+    var history = PeerHistory(now: WallClock.now())
     /// The peer's record content last read, and since when it has been that.
     private var remoteRecord: (plaintext: String, since: Double)?
     /// Ping RTT of the last answered ping, and counts (for status).
     private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
     private var pingTimer: TimerWatcher?
-    private var pingTarget: IPAddress?
+    private(set) var pingTarget: IPAddress?
     private var pingError: String?
     /// Serial of the newest ping sent, and of the newest one answered: a ping that times out
     /// after a later one was answered says nothing about the path now.
@@ -60,7 +63,7 @@ final class PeerRuntime {
         self.interface = interface
         self.peerKey = peerKey
         self.settings = settings
-        self.store = store
+        self.store = MeteredStore(store)
         self.dedup = dedup
         self.machine = PeerStateMachine(settings: machineSettings, seed: seed)
         self.pathMonitor = PathMonitor(pingIsExplicit: settings.ping != nil)
@@ -80,6 +83,7 @@ final class PeerRuntime {
             let next = pending.removeFirst()
             let before = machine.state
             let actions = machine.handle(next)
+            history.record(next, from: before, to: machine.state, at: WallClock.now())
             if machine.state != before {
                 logger.debug("state \(before) -> \(machine.state)")
             }
@@ -96,9 +100,25 @@ final class PeerRuntime {
             lastHandshakeSeen = state.lastHandshake
             handle(.handshakeCompleted)
         }
+        noteReading(state, now: now)
         let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
                                         lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive)
         report(pathMonitor.observe(sample))
+        endRepairOnTraffic()
+    }
+
+    /// Keeps a WireGuard reading in the history (endpoint changes, rx progress) without judging it.
+    func noteReading(_ state: WireGuardPeerState, now: Double) {
+        history.observe(endpoint: state.endpoint, rxBytes: state.rxBytes, lastHandshake: state.lastHandshake, at: now)
+    }
+
+    /// A repair that no failing probe holds open (a manual or network trigger on a path that
+    /// works), or a keepalive withheld as responder, ends when WireGuard receives data after the
+    /// endpoint was written during it: the path is proven to work, so polling the store stops.
+    private func endRepairOnTraffic() {
+        guard machine.repairing != nil || machine.keepaliveWithheld, !pathMonitor.isFailing else { return }
+        let since = machine.repairing != nil ? (lastTrigger?.at ?? 0) : 0
+        if history.trafficAfterWrite(since: since) { handle(.pathRecovered) }
     }
 
     /// Starts pinging the peer through the tunnel every `interval`: the configured `ping.target`,
@@ -115,6 +135,9 @@ final class PeerRuntime {
         // send, which then holds back the kick's handshake for REKEY_TIMEOUT (5 s).
         guard machine.configuredEndpoint != nil else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
+        // Without an endpoint in WireGuard the ping cannot leave, and its data would make
+        // WireGuard try a handshake it cannot send, then hold the next one back for 5 s.
+        guard interface.lastDevice?.peer(peerKey.hex)?.endpoint != nil else { return }
         if target != pingTarget {
             pingTarget = target
             logger.info("pinging through the tunnel", metadata: ["target": "\(target)",
@@ -159,6 +182,19 @@ final class PeerRuntime {
     /// A change the network monitor saw that concerns this peer's path.
     func networkChanged(_ what: String) {
         trigger(.network(what))
+    }
+
+    /// An operator asked for a re-discovery (SIGUSR2).
+    func rediscover() {
+        trigger(.manual)
+    }
+
+    /// Before start: use `interface` and `store` instead of the ones the peer was made with, so
+    /// that a peer added by a reload shares the interface and store the running peers use.
+    func share(interface: InterfaceRuntime, store: Store) {
+        precondition(machine.state == .idle, "share before start only")
+        self.interface = interface
+        self.store = MeteredStore(store)
     }
 
     private func report(_ verdict: PathMonitor.Verdict?) {

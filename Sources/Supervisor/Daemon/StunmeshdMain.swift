@@ -25,6 +25,15 @@ public enum StunmeshdMain {
             print("stunmeshd \(version)")
             return 0
         }
+        switch options.subcommand {
+        case nil: break
+        case "status":
+            return StatusCommand.run(options: options, environment: environment,
+                                     output: { print($0, terminator: "") }, errorOutput: printError)
+        case let command?:
+            printError("stunmeshd: unknown command \(command)\n\n\(CommandLineOptions.usage)")
+            return 2
+        }
         guard let path = ConfigLoader.locate(configFile: options.configFile, configDir: options.configDir,
                                              environment: environment) else {
             printError("stunmeshd: no config file found (looked for config.yaml / config.yml in $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh, .); use -c FILE")
@@ -47,6 +56,8 @@ public enum StunmeshdMain {
             printError("stunmeshd: invalid config: \(error)")
             return 1
         }
+        daemon.configPath = path
+        daemon.environment = environment
         return daemon.run(oneshot: options.oneshot)
     }
 
@@ -70,7 +81,7 @@ public enum StunmeshdMain {
     }
 
     static func printError(_ text: String) {
-        let bytes = Array((text + "\n").utf8)
+        let bytes = Array((text.hasSuffix("\n") ? text : text + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

@@ -1,0 +1,135 @@
+import Probes
+import SystemCalls
+
+/// The health of every peer at one moment, as SIGUSR1, the status file, `stunmeshd status` and
+/// the metrics show it. A plain value built by the daemon from its peers and a fresh WireGuard
+/// reading; rendering it (JSON, text, metrics) is pure.
+public struct HealthSnapshot: Sendable {
+    /// stunmeshd's version.
+    public var version: String
+    /// The daemon's pid (`stunmeshd status` checks it still runs).
+    public var pid: Int32
+    /// Wall-clock time the daemon started.
+    public var startedAt: Double
+    /// Wall-clock time of this snapshot.
+    public var takenAt: Double
+    /// Seconds between two writes of the status file (a file much older is stale).
+    public var refreshInterval: Double
+    /// The config file the daemon runs with.
+    public var configFile: String?
+    /// `monitor.mode`.
+    public var monitorMode: String
+    /// One entry per managed peer, in config order.
+    public var peers: [PeerHealth]
+
+    /// A snapshot from its parts.
+    public init(version: String, pid: Int32, startedAt: Double, takenAt: Double, refreshInterval: Double,
+                configFile: String?, monitorMode: String, peers: [PeerHealth]) {
+        self.version = version
+        self.pid = pid
+        self.startedAt = startedAt
+        self.takenAt = takenAt
+        self.refreshInterval = refreshInterval
+        self.configFile = configFile
+        self.monitorMode = monitorMode
+        self.peers = peers
+    }
+
+    /// How many peers are up by WireGuard's own account.
+    public var upCount: Int { peers.filter { $0.liveness(now: takenAt).up }.count }
+
+    /// One line for systemd's STATUS=: "2/3 peers up; peer_c: waiting to retry (read remote)".
+    public var summary: String {
+        var text = "\(upCount)/\(peers.count) peers up"
+        let down = peers.filter { !$0.liveness(now: takenAt).up }
+        if !down.isEmpty {
+            text += "; " + down.prefix(3).map { "\($0.name): \(StatusWords.state($0.state))" }.joined(separator: ", ")
+            if down.count > 3 { text += ", …" }
+        }
+        return text
+    }
+}
+
+/// The health of one peer: what the runtime knows and what WireGuard says.
+public struct PeerHealth: Sendable {
+    /// The interface name.
+    public var interface: String
+    /// The peer's name in config.
+    public var name: String
+    /// The peer's public key, base64 (public; never a private key).
+    public var publicKey: String
+    /// The state machine's state (what the daemon believes; not what "up" is judged on).
+    public var state: PeerStateMachine.State
+    /// The signal of the repair in progress, if any.
+    public var repairing: PathSignal?
+    /// The last signal that started a repair, and when.
+    public var lastSignal: (signal: PathSignal, at: Double)?
+    /// Transitions, endpoints, mappings, rx progress, restores, counters.
+    public var history: PeerHistory
+    /// WireGuard's view of the peer now; nil when it could not be read (see `wireGuardError`).
+    public var wireGuard: WireGuardPeerState?
+    /// Why WireGuard's view is missing.
+    public var wireGuardError: String?
+    /// The address pinged through the tunnel, if any.
+    public var pingTarget: IPAddress?
+    /// Pings sent and answered, and the last answer's round trip in seconds.
+    public var pingSent: Int
+    /// Pings answered.
+    public var pingAnswered: Int
+    /// The last answered ping's round trip, seconds.
+    public var pingRTT: Double?
+    /// The `plugins:` entry the peer's records go through.
+    public var storePlugin: String
+    /// The store's own name ("file /var/lib/…").
+    public var storeName: String
+    /// The store calls this peer made.
+    public var storeStats: StoreStats
+
+    /// A peer's health from its parts.
+    public init(interface: String, name: String, publicKey: String, state: PeerStateMachine.State,
+                repairing: PathSignal?, lastSignal: (signal: PathSignal, at: Double)?, history: PeerHistory,
+                wireGuard: WireGuardPeerState?, wireGuardError: String?, pingTarget: IPAddress?, pingSent: Int,
+                pingAnswered: Int, pingRTT: Double?, storePlugin: String, storeName: String, storeStats: StoreStats) {
+        self.interface = interface
+        self.name = name
+        self.publicKey = publicKey
+        self.state = state
+        self.repairing = repairing
+        self.lastSignal = lastSignal
+        self.history = history
+        self.wireGuard = wireGuard
+        self.wireGuardError = wireGuardError
+        self.pingTarget = pingTarget
+        self.pingSent = pingSent
+        self.pingAnswered = pingAnswered
+        self.pingRTT = pingRTT
+        self.storePlugin = storePlugin
+        self.storeName = storeName
+        self.storeStats = storeStats
+    }
+
+    /// Whether the peer is up, and why (not), from WireGuard alone: a handshake younger than
+    /// 180 s (REJECT_AFTER_TIME: older session keys are dead) and, with persistent keepalive on,
+    /// something received within keepalive plus a margin (the peer's keepalives or replies).
+    /// The state machine's belief plays no part.
+    public func liveness(now: Double) -> (up: Bool, reason: String) {
+        guard let wg = wireGuard else { return (false, wireGuardError ?? "not configured on the interface") }
+        guard wg.lastHandshake > 0 else { return (false, "no handshake yet") }
+        let age = now - wg.lastHandshake
+        guard age < Self.handshakeLimit else {
+            return (false, "last handshake \(StatusWords.duration(age)) ago")
+        }
+        let rxAge = history.rx.lastAdvanceAt.map { now - $0 }
+        if wg.persistentKeepalive > 0 {
+            let limit = PathMonitor.stallLimit(keepalive: wg.persistentKeepalive)
+            guard let rxAge, rxAge <= limit else {
+                return (false, "nothing received for \(rxAge.map { StatusWords.duration($0) } ?? "ever")")
+            }
+        }
+        let rxText = rxAge.map { ", received \(StatusWords.duration($0)) ago" } ?? ""
+        return (true, "handshake \(StatusWords.duration(age)) ago\(rxText)")
+    }
+
+    /// Sessions older than this are rejected by WireGuard (REJECT_AFTER_TIME).
+    public static let handshakeLimit = 180.0
+}

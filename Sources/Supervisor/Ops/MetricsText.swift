@@ -1,0 +1,81 @@
+/// The Prometheus text exposition (format 0.0.4) of a health snapshot, for node_exporter's
+/// textfile collector (config `metrics_file`): per-peer up, time-to-restore histogram, restores,
+/// probe failures by signal, store calls and errors, STUN round trips. Pure.
+public enum MetricsText {
+    /// The whole file.
+    public static func render(_ snapshot: HealthSnapshot) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, [(String, String)], Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (suffix, labels, value) in samples {
+                out += name + suffix + labelText(labels) + " " + number(value) + "\n"
+            }
+        }
+        let peers = snapshot.peers
+        func peerLabels(_ p: PeerHealth) -> [(String, String)] { [("interface", p.interface), ("peer", p.name)] }
+
+        family("stunmeshd_peer_up", "gauge",
+               "1 if WireGuard shows a handshake younger than 180 s and data received within the keepalive window.",
+               peers.map { ("", peerLabels($0), $0.liveness(now: snapshot.takenAt).up ? 1 : 0) })
+        family("stunmeshd_restore_duration_seconds", "histogram",
+               "Time from a probe's failure signal to the path working again.",
+               peers.flatMap { p -> [(String, [(String, String)], Double)] in
+                   let h = p.history.restores
+                   let buckets = zip(RestoreHistogram.bounds, h.cumulativeCounts).map {
+                       ("_bucket", peerLabels(p) + [("le", number($0))], Double($1))
+                   }
+                   return buckets + [("_bucket", peerLabels(p) + [("le", "+Inf")], Double(h.count)),
+                                     ("_sum", peerLabels(p), h.sum), ("_count", peerLabels(p), Double(h.count))]
+               })
+        family("stunmeshd_restores_total", "counter", "Repairs that ended with the path working again.",
+               peers.map { ("", peerLabels($0), Double($0.history.restores.count)) })
+        family("stunmeshd_probe_failures_total", "counter", "Failure signals that started or joined a repair, by signal.",
+               peers.flatMap { p in
+                   p.history.probeFailures.sorted { $0.key < $1.key }.map { ("", peerLabels(p) + [("signal", $0.key)], Double($0.value)) }
+               })
+        family("stunmeshd_store_calls_total", "counter", "Store operations started, by plugin and operation.",
+               peers.flatMap { p in
+                   p.storeStats.calls.sorted { $0.key < $1.key }.map {
+                       ("", peerLabels(p) + [("store", p.storePlugin), ("operation", $0.key)], Double($0.value))
+                   }
+               })
+        family("stunmeshd_store_errors_total", "counter", "Store operations that failed, by plugin and operation.",
+               peers.flatMap { p in
+                   p.storeStats.calls.keys.sorted().map {
+                       ("", peerLabels(p) + [("store", p.storePlugin), ("operation", $0)], Double(p.storeStats.errors[$0] ?? 0))
+                   }
+               })
+        family("stunmeshd_stun_rtt_seconds", "gauge", "Round trip of the last STUN Binding answered, by server.",
+               peers.flatMap { p in p.history.mappings.map { ("", peerLabels(p) + [("server", "\($0.server)")], $0.rtt) } })
+        return out
+    }
+
+    /// `{a="x",b="y"}`, or nothing without labels; values escaped as the format requires.
+    static func labelText(_ labels: [(String, String)]) -> String {
+        guard !labels.isEmpty else { return "" }
+        return "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    /// Backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// A sample value or bucket bound: integral values without a fraction ("1", "0.5", "1e-06"
+    /// as Swift writes it otherwise).
+    public static func number(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return "\(Int64(value))" }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,124 @@
+import JSON
+
+/// The status file's JSON as a table for people, in the spirit of `wg show`: one block per
+/// interface, one per peer. Rendered from the JSON (not the live objects) so that SIGUSR1's log
+/// and `stunmeshd status` print the same thing. Pure; fields missing from the JSON are skipped.
+public enum StatusText {
+    /// The table; `now` is the reader's wall-clock time (for "ago").
+    public static func render(_ status: JSONValue, now: Double) -> String {
+        var lines: [String] = []
+        let daemon = status["stunmeshd"]
+        let summary = status["summary"]
+        var head = "stunmeshd \(daemon?["version"]?.stringValue ?? "?") (pid \(daemon?["pid"]?.intValue ?? 0))"
+        if let started = daemon?["started_at"]?.numberValue { head += ", running for \(StatusWords.duration(now - started))" }
+        head += ": \(summary?["up"]?.intValue ?? 0)/\(summary?["peers"]?.intValue ?? 0) peers up"
+        lines.append(head)
+        var facts: [String] = []
+        if let written = daemon?["written_at"]?.numberValue { facts.append("status of \(ago(written, now))") }
+        if let file = daemon?["config_file"]?.stringValue { facts.append("config \(file)") }
+        if let mode = daemon?["monitor"]?.stringValue { facts.append("monitor \(mode)") }
+        if !facts.isEmpty { lines.append(facts.joined(separator: ", ")) }
+
+        var currentInterface: String?
+        for peer in status["peers"]?.arrayValue ?? [] {
+            let interface = peer["interface"]?.stringValue ?? "?"
+            if interface != currentInterface {
+                lines.append("")
+                lines.append("interface: \(interface)")
+                currentInterface = interface
+            }
+            lines.append("")
+            lines += peerLines(peer, now: now).map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func peerLines(_ peer: JSONValue, now: Double) -> [String] {
+        var lines = ["peer: \(peer["peer"]?.stringValue ?? "?") (\(peer["public_key"]?.stringValue ?? "?"))"]
+        func add(_ label: String, _ text: String?) { if let text { lines.append("  \(label): \(text)") } }
+
+        let up = peer["up"]?.boolValue == true
+        add("up", "\(up ? "yes" : "NO") (\(peer["up_reason"]?.stringValue ?? ""))")
+        if let state = peer["state"]?.stringValue {
+            var text = state.replacingOccurrences("_", with: " ")
+            if let detail = peer["state_detail"]?.stringValue { text += " (\(detail))" }
+            if let since = peer["state_since"]?.numberValue { text += " for \(StatusWords.duration(now - since))" }
+            if let reason = peer["last_transition"]?["reason"]?.stringValue { text += ", after: \(reason)" }
+            add("state", text)
+        }
+        if let repairing = peer["repairing"]?.stringValue { add("repairing", "since \(repairing)") }
+        add("endpoint", endpointText(peer["endpoint"], now: now) ?? peer["wireguard"]?["endpoint"]?.stringValue ?? "(none)")
+        add("previous endpoint", endpointText(peer["previous_endpoint"], now: now))
+        if let record = peer["record_endpoint"]?.stringValue, record != peer["endpoint"]?["address"]?.stringValue {
+            add("peer's record", record)
+        }
+        let wg = peer["wireguard"]
+        if let error = wg?["error"]?.stringValue {
+            add("wireguard", error)
+        } else if let wg {
+            add("latest handshake", wg["last_handshake"]?.numberValue.map { ago($0, now) } ?? "(none)")
+            if let rx = wg["rx_bytes"]?.numberValue, let tx = wg["tx_bytes"]?.numberValue {
+                add("transfer", "\(StatusWords.bytes(UInt64(rx))) received, \(StatusWords.bytes(UInt64(tx))) sent")
+            }
+            if let keepalive = wg["persistent_keepalive"]?.intValue, keepalive > 0 {
+                add("persistent keepalive", "every \(keepalive) seconds")
+            }
+        }
+        if let ping = peer["ping"], let target = ping["target"]?.stringValue {
+            var text = target
+            if let rtt = ping["rtt_us"]?.numberValue { text += ", rtt \(StatusWords.shortDuration(rtt / 1e6))" }
+            if let loss = ping["loss_percent"]?.intValue {
+                text += ", loss \(loss)% (\(ping["answered"]?.intValue ?? 0)/\(ping["sent"]?.intValue ?? 0) answered)"
+            }
+            add("ping", text)
+        }
+        for stun in peer["stun"]?.arrayValue ?? [] {
+            var text = "\(stun["server"]?.stringValue ?? "?") sees \(stun["mapped"]?.stringValue ?? "?")"
+            if let rtt = stun["rtt_us"]?.numberValue { text += " (rtt \(StatusWords.shortDuration(rtt / 1e6))" }
+            if let at = stun["at"]?.numberValue { text += ", \(ago(at, now)))" } else { text += ")" }
+            add("stun", text)
+        }
+        if let store = peer["store"] { add("store", storeText(store, now: now)) }
+        if let signal = peer["last_signal"], let name = signal["signal"]?.stringValue {
+            add("last signal", "\(name), \(signal["at"]?.numberValue.map { ago($0, now) } ?? "?")")
+        }
+        if let restore = peer["last_restore"], restore != .null { add("last restore", restoreText(restore, now: now)) }
+        if let count = peer["restores"]?["count"]?.intValue, count > 0 { add("restores", "\(count)") }
+        return lines
+    }
+
+    static func endpointText(_ endpoint: JSONValue?, now: Double) -> String? {
+        guard let endpoint, let address = endpoint["address"]?.stringValue else { return nil }
+        var text = "\(address) (\(endpoint["origin"]?.stringValue ?? "?")"
+        if let since = endpoint["since"]?.numberValue { text += ", since \(ago(since, now))" }
+        return text + ")"
+    }
+
+    static func storeText(_ store: JSONValue, now: Double) -> String {
+        let calls = (store["calls"]?.objectValue ?? []).reduce(0) { $0 + ($1.1.intValue ?? 0) }
+        let errors = (store["errors"]?.objectValue ?? []).reduce(0) { $0 + ($1.1.intValue ?? 0) }
+        var text = "\(store["plugin"]?.stringValue ?? "?") [\(store["name"]?.stringValue ?? "?")]: \(calls) calls, \(errors) errors"
+        if let window = store["calls_last_5m"]?.intValue { text += ", \(window) in the last 5 min" }
+        if let ok = store["last_success"]?.numberValue { text += ", last success \(ago(ok, now))" }
+        if let failed = store["last_failure"]?.numberValue {
+            text += ", last failure \(ago(failed, now))"
+            if let error = store["last_error"]?.stringValue { text += ": \(error)" }
+        }
+        return text
+    }
+
+    static func restoreText(_ restore: JSONValue, now: Double) -> String {
+        func ms(_ key: String) -> String? { restore[key]?.numberValue.map { StatusWords.shortDuration($0 / 1000) } }
+        var text = "\(ms("total_ms") ?? "?") after \(restore["signal"]?.stringValue ?? "?")"
+        if let started = restore["started_at"]?.numberValue { text += " \(ago(started, now))" }
+        let phases = [("detect", "detect_ms"), ("discover", "discover_ms"), ("publish", "publish_ms"),
+                      ("await", "await_ms"), ("handshake", "handshake_ms")]
+            .compactMap { name, key in ms(key).map { "\(name) \($0)" } }
+        if !phases.isEmpty { text += " (\(phases.joined(separator: ", ")))" }
+        return text
+    }
+
+    static func ago(_ time: Double, _ now: Double) -> String {
+        "\(StatusWords.duration(now - time)) ago"
+    }
+}
