@@ -83,6 +83,15 @@ extension Daemon {
         for line in StatusText.render(json, now: snapshot.takenAt).split(separator: "\n") {
             logger.info("\(line)", metadata: ["health": "dump"])
         }
+        // One machine-readable line per peer with what the table does not show: the NAT in
+        // front of WireGuard's port and whether a direct path is possible at all.
+        for peer in peers {
+            var metadata: Logger.Metadata = ["interface": "\(peer.interface.name)", "peer": "\(peer.name)",
+                                             "state": "\(peer.machine.state)"]
+            for (family, nat) in peer.interface.natBehaviour { metadata["nat_\(family)"] = "\(nat)" }
+            if let outlook = peer.directPath { metadata["direct_path"] = "\(outlook)" }
+            logger.info("health", metadata: metadata)
+        }
         writeFiles(snapshot, json: json.encoded())
         summarize(snapshot)
     }
