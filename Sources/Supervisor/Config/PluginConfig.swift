@@ -13,8 +13,9 @@ public enum PluginConfig: Equatable, Sendable {
     /// the API base (a stunmeshd extension for tests).
     case cloudflare(zone: String, token: String, subdomain: String?, apiURL: String?, dedup: Bool)
     /// An OpenDHT proxy (`type: builtin, name: opendht`): endpoints tried in order, envelope
-    /// magic, request timeout in seconds.
-    case openDHT(endpoints: [String], magic: String, timeout: Double)
+    /// magic, request timeout in seconds, and how often an unchanged record is republished
+    /// (`republish_interval`, a stunmeshd extension: values expire after 10 minutes).
+    case openDHT(endpoints: [String], magic: String, timeout: Double, republishInterval: Double = 300)
 }
 
 extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -30,8 +31,9 @@ extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, C
         case .cloudflare(let zone, _, let subdomain, let apiURL, let dedup):
             return "cloudflare(zone: \(zone), token: <redacted>, subdomain: \(subdomain ?? "-"), "
                 + "apiURL: \(apiURL ?? "-"), dedup: \(dedup))"
-        case .openDHT(let endpoints, let magic, let timeout):
-            return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout))"
+        case .openDHT(let endpoints, let magic, let timeout, let republishInterval):
+            return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout), "
+                + "republishInterval: \(republishInterval))"
         }
     }
 

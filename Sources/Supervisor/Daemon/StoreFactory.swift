@@ -18,7 +18,7 @@ enum StoreFactory {
         case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup):
             return (CloudflareStore(loop: loop, client: http(), zone: zone, token: token, subdomain: subdomain,
                                     apiURL: apiURL ?? CloudflareStore.defaultAPIURL), dedup)
-        case .openDHT(let endpoints, let magic, let timeout):
+        case .openDHT(let endpoints, let magic, let timeout, _):
             return (OpenDHTStore(loop: loop, client: http(), endpoints: endpoints, magic: magic, timeout: timeout), false)
         }
     }
