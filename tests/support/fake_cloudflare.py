@@ -17,8 +17,8 @@ Test switches (never recorded as calls):
                     content_type, body}
   GET   /__records  the zone's records
   GET   /__bytes?n=N[&chunked=1]   N bytes of "x", with a length or chunked (HTTP client tests)
-Listens on 127.0.0.1 only, on an ephemeral port written to --port-file. With --tls CERT KEY it
-speaks HTTPS.
+Listens on 127.0.0.1 (or --host, e.g. an address inside a test namespace), on an ephemeral port
+written to --port-file. With --tls CERT KEY it speaks HTTPS.
 """
 import argparse
 import json
@@ -186,9 +186,10 @@ def main():
     parser.add_argument("--zone", default="example.com")
     parser.add_argument("--zone-id", default="023e105f4ecef8ad9ca31a8372d0c353")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     Handler.state = State(args.token, args.zone, args.zone_id)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

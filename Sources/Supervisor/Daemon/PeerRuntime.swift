@@ -97,6 +97,9 @@ final class PeerRuntime {
     }
 
     private func sendPing(timeout: Double) {
+        // Before we have set an endpoint, a ping only makes WireGuard try a handshake with no
+        // endpoint, which fails and holds back the next attempt (our kick) for REKEY_TIMEOUT (5 s).
+        guard machine.configuredEndpoint != nil else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         if target != pingTarget {
             pingTarget = target
@@ -238,6 +241,7 @@ final class PeerRuntime {
                                                  "written": "\(done.written.joined(separator: ","))"]
                 if !done.skipped.isEmpty { metadata["unchanged"] = "\(done.skipped.joined(separator: ","))" }
                 if !done.failed.isEmpty { metadata["failed"] = "\(done.failed.joined(separator: ","))" }
+                if !done.pending.isEmpty { metadata["still_writing"] = "\(done.pending.joined(separator: ","))" }
                 if done.written.isEmpty { me.logger.debug("published (no store needed a write)", metadata: metadata) }
                 else { me.logger.info("published", metadata: metadata) }
                 me.handle(.published)

@@ -16,8 +16,9 @@ public final class RecordExchange {
         let record: EndpointRecord
         /// The store key it went under.
         let key: String
-        /// Plugins written to, skipped (already held the same endpoints), failed or still running.
-        let written: [String], skipped: [String], failed: [String]
+        /// Plugins written to, skipped (already held the same endpoints), failed, and still
+        /// writing when the round ended (their result only shows in their health).
+        let written: [String], skipped: [String], failed: [String], pending: [String]
     }
 
     /// What a read found.
@@ -121,19 +122,21 @@ public final class RecordExchange {
         // An answer is .success(true) written, .success(false) skipped, or a failure.
         let round = StoreRound<Result<Bool, StoreError>>(loop: loop, count: lanes.count, grace: grace,
                                                          isGood: { (try? $0.get()) != nil }) { answers in
-            var written: [String] = [], skipped: [String] = [], failed: [String] = [], errors: [String] = []
+            var written: [String] = [], skipped: [String] = [], failed: [String] = [], pending: [String] = []
+            var errors: [String] = []
             for (lane, answer) in zip(lanes, answers) {
                 switch answer {
                 case .success(true)?: written.append(lane.plugin)
                 case .success(false)?: skipped.append(lane.plugin)
                 case .failure(let error)?: failed.append(lane.plugin); errors.append("\(lane.plugin): \(error)")
-                case nil: failed.append(lane.plugin); errors.append("\(lane.plugin): no answer yet")
+                case nil: pending.append(lane.plugin); errors.append("\(lane.plugin): no answer yet")
                 }
             }
             if written.isEmpty && skipped.isEmpty {
                 completion(.failure(StoreError(errors.joined(separator: "; "))))
             } else {
-                completion(.success(Published(record: stamped, key: key, written: written, skipped: skipped, failed: failed)))
+                completion(.success(Published(record: stamped, key: key, written: written, skipped: skipped,
+                                              failed: failed, pending: pending)))
             }
         }
         publishRound = round
