@@ -5,6 +5,7 @@ Serves, under /client/v4, exactly:
   GET   /zones?name=<zone>                              zone lookup
   GET   /zones/<zid>/dns_records?type=TXT&name=<fqdn>   records by name
   PATCH /zones/<zid>/dns_records/<id>                   {"content": ...}
+  PUT   /zones/<zid>/dns_records/<id>                   the whole record (stunmesh-go's cloudflare-shell)
   POST  /zones/<zid>/dns_records                        {"type","name","content","comment"}
 with Cloudflare's envelope {"success","errors","messages","result"} and a Bearer token check.
 
@@ -60,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send_json(self, status, value, extra_headers=()):
-        self.send_bytes(status, json.dumps(value).encode(), extra_headers)
+        self.send_bytes(status, json.dumps(value, separators=(",", ":")).encode(), extra_headers)
 
     def send_bytes(self, status, body, extra_headers=()):
         self.send_response(status)
@@ -92,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         self.handle_any("PATCH")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
 
     def handle_any(self, method):
         st = self.state
@@ -144,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = json.loads(body or b"null")
             except ValueError:
                 return self.send_json(400, envelope(None, False, [{"code": 9207, "message": "Request body is invalid."}]))
-            if method == "PATCH" and len(parts) == 4:
+            if method in ("PATCH", "PUT") and len(parts) == 4:
                 for record in st.records:
                     if record["id"] == parts[3]:
                         record.update({k: v for k, v in data.items() if k in ("content", "name", "type", "comment")})

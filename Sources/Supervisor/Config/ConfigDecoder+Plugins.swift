@@ -23,7 +23,9 @@ extension ConfigDecoder {
             let args = try fields.take("args")?.stringList(at: fields.path("args")) ?? []
             return .exec(command: command, args: args, dedup: dedup)
         case "shell":
-            return .shell(command: try required(&fields, "command"), dedup: dedup)
+            let command = try required(&fields, "command")
+            let args = try fields.take("args")?.stringList(at: fields.path("args")) ?? []
+            return .shell(command: command, args: args, dedup: dedup)
         case "builtin":
             guard let nameNode = fields.take("name") else {
                 throw fields.missing("name", "is required for a builtin plugin (cloudflare, opendht or file)")

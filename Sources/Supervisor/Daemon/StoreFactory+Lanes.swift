@@ -13,7 +13,7 @@ extension StoreFactory {
         let rewrite = StoreWritePolicy.whenChanged(rewriteAfter: rewriteEveryRefreshes * refreshInterval)
         switch plugin {
         case .file, .cloudflare: return rewrite
-        case .exec(_, _, let dedup), .shell(_, let dedup): return dedup ? rewrite : .always
+        case .exec(_, _, let dedup), .shell(_, _, let dedup): return dedup ? rewrite : .always
         case .openDHT(_, _, _, let republishInterval): return .expiring(republishEvery: republishInterval)
         }
     }
