@@ -144,4 +144,23 @@ import Testing
         LoopDriver.run(loop, for: 0.4)
         #expect(store.sets == after, "stop() ends the republishing")
     }
+
+    /// A failed write to an expiring store is retried by its timer (after a quarter of the
+    /// republish interval, at most 30 s), not left to the next refresh.
+    @Test func aFailedWriteToAnExpiringStoreIsRetriedSoon() {
+        let loop = EventLoop()
+        let store = ScriptedStore("dht", loop: loop)
+        store.behaviour = .fail("HTTP 502")
+        let lane = TestNodes.lane("dht", store, policy: .expiring(republishEvery: 0.4), loop: loop)
+        lane.reseal = { (self.key, "again", "c") }
+        var first: Result<Void, StoreError>?
+        lane.set(key: key, value: "v", content: "c") { first = $0 }
+        LoopDriver.drive(loop, timeout: 3) { first != nil }
+        #expect((try? first?.get()) == nil)
+        store.behaviour = .answer(after: 0)
+        LoopDriver.drive(loop, timeout: 3) { store.values[key] != nil }
+        #expect(store.values[key] == "again")
+        #expect(lane.currentHealth.consecutiveFailures == 0 && lane.currentHealth.writes == 1)
+        lane.stop()
+    }
 }

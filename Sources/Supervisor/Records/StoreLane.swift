@@ -154,8 +154,9 @@ final class StoreLane {
             health.lastWrite = wallClock()
             health.writes += 1
             if let every = policy.republishInterval, !stopped { republishTimer.start(after: every) }
-        } else if let every = policy.republishInterval, !stopped, lastWrite != nil {
-            // The value in the DHT will expire: try again well before that.
+        } else if let every = policy.republishInterval, !stopped {
+            // Our value there will expire, or is not there at all: try again soon, even when
+            // another store took this publish (the machine then has no reason to publish again).
             republishTimer.start(after: min(30, every / 4))
         }
         completion(result)
