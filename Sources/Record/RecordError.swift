@@ -23,6 +23,8 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongFamily(field: String, text: String)
     /// The record has neither an IPv4 nor an IPv6 endpoint.
     case noEndpoint
+    /// The `ts` field is not a whole number of seconds from 0 to 2^53.
+    case badTimestamp
 
     /// A sentence for logs.
     public var description: String {
@@ -37,6 +39,7 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badEndpoint(field, text): return "record field \"\(field)\" is not an endpoint: \"\(text)\""
         case let .wrongFamily(field, text): return "record field \"\(field)\" holds an address of the other family: \"\(text)\""
         case .noEndpoint: return "record has neither an ipv4 nor an ipv6 endpoint"
+        case .badTimestamp: return "record field \"ts\" is not a whole number of seconds"
         }
     }
 }

@@ -33,7 +33,8 @@ import Testing
 
     @Test func ignoresUnknownFieldsAndNulls() throws {
         let record = try EndpointRecord(json: #"{"ts":1700000000,"ipv6":"[2001:db8::1]:51820","ipv4":null,"x":{"y":[1]}}"#)
-        #expect(record == EndpointRecord(ipv6: v6))
+        #expect(record == EndpointRecord(ipv6: v6, timestamp: 1_700_000_000))
+        #expect(try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","ts":null}"#) == EndpointRecord(ipv4: v4))
         #expect(try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","ipv6":""}"#) == EndpointRecord(ipv4: v4))
     }
 
@@ -59,6 +60,36 @@ import Testing
             let record = try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","nat":"# + nat + "}")
             #expect(record == EndpointRecord(ipv4: v4), "nat \(nat)")
         }
+    }
+
+    /// The timestamp goes after ipv4/ipv6, whose bytes stay exactly stunmesh-go's.
+    @Test func writesTheTimestampAfterTheEndpoints() throws {
+        let stamped = EndpointRecord(ipv4: v4, ipv6: v6, timestamp: 1_700_000_000)
+        #expect(stamped.json() == #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820","ts":1700000000}"#)
+        #expect(stamped.json().hasPrefix(String(EndpointRecord(ipv4: v4, ipv6: v6).json().dropLast())))
+        #expect(EndpointRecord(ipv4: v4, timestamp: 0).json() == #"{"ipv4":"203.0.113.7:51820","ts":0}"#)
+        #expect(try EndpointRecord(json: stamped.json()) == stamped)
+        #expect(stamped.endpoints == EndpointRecord(ipv4: v4, ipv6: v6))
+        #expect(stamped.endpoints.json() == #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}"#)
+    }
+
+    /// A record exactly as stunmesh-go writes it (no ts) parses, with no timestamp.
+    @Test func aStunmeshGoRecordWithoutTimestampStillParses() throws {
+        let go = try EndpointRecord(json: #"{"ipv4":"203.0.113.7:51820","ipv6":"[2001:db8::1]:51820"}"#)
+        #expect(go == EndpointRecord(ipv4: v4, ipv6: v6))
+        #expect(go.timestamp == nil)
+    }
+
+    @Test func rejectsBadTimestamps() {
+        for bad in [#""1700000000""#, "1.5", "-1", "true", "[1]", "1e300"] {
+            #expect(throws: RecordError.badTimestamp) { try EndpointRecord(json: "{\"ipv4\":\"203.0.113.7:1\",\"ts\":\(bad)}") }
+        }
+    }
+
+    @Test func natAndTimestampTogether() throws {
+        let record = EndpointRecord(ipv4: v4, symmetricNAT: [.ipv4], timestamp: 5)
+        #expect(record.json() == #"{"ipv4":"203.0.113.7:51820","nat":{"ipv4":"symmetric"},"ts":5}"#)
+        #expect(try EndpointRecord(json: record.json()) == record)
     }
 
     @Test func rejectsWrongTypes() {

@@ -35,7 +35,7 @@ import Testing
           cf:   { type: builtin, name: cloudflare, zone: example.com, token: "\(ConfigTestKeys.token)", subdomain: wg }
           dht:  { type: builtin, name: opendht, endpoints: ["http://host:8080/", "https://dht.example"], magic: stunmesh-v1, timeout: 15s }
           ex:   { type: exec,  command: /usr/local/bin/plugin, args: ["-x", "--y"], dedup: false }
-          sh:   { type: shell, command: /usr/local/bin/plugin.sh, dedup: true }
+          sh:   { type: shell, command: /usr/local/bin/plugin.sh, args: ["-zone", "example.com"], dedup: true }
           fs:   { type: builtin, name: file, directory: /var/lib/stunmeshd/store }
         """
 
@@ -60,7 +60,7 @@ import Testing
                 "cf": .cloudflare(zone: "example.com", token: ConfigTestKeys.token, subdomain: "wg", apiURL: nil, dedup: false),
                 "dht": .openDHT(endpoints: ["http://host:8080", "https://dht.example"], magic: "stunmesh-v1", timeout: 15),
                 "ex": .exec(command: "/usr/local/bin/plugin", args: ["-x", "--y"], dedup: false),
-                "sh": .shell(command: "/usr/local/bin/plugin.sh", dedup: true),
+                "sh": .shell(command: "/usr/local/bin/plugin.sh", args: ["-zone", "example.com"], dedup: true),
                 "fs": .file(directory: "/var/lib/stunmeshd/store"),
             ],
             warnings: [])

@@ -5,6 +5,7 @@ Serves, under /client/v4, exactly:
   GET   /zones?name=<zone>                              zone lookup
   GET   /zones/<zid>/dns_records?type=TXT&name=<fqdn>   records by name
   PATCH /zones/<zid>/dns_records/<id>                   {"content": ...}
+  PUT   /zones/<zid>/dns_records/<id>                   the whole record (stunmesh-go's cloudflare-shell)
   POST  /zones/<zid>/dns_records                        {"type","name","content","comment"}
 with Cloudflare's envelope {"success","errors","messages","result"} and a Bearer token check.
 
@@ -17,8 +18,8 @@ Test switches (never recorded as calls):
                     content_type, body}
   GET   /__records  the zone's records
   GET   /__bytes?n=N[&chunked=1]   N bytes of "x", with a length or chunked (HTTP client tests)
-Listens on 127.0.0.1 only, on an ephemeral port written to --port-file. With --tls CERT KEY it
-speaks HTTPS.
+Listens on 127.0.0.1 (or --host, e.g. an address inside a test namespace), on an ephemeral port
+written to --port-file. With --tls CERT KEY it speaks HTTPS.
 """
 import argparse
 import json
@@ -60,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send_json(self, status, value, extra_headers=()):
-        self.send_bytes(status, json.dumps(value).encode(), extra_headers)
+        self.send_bytes(status, json.dumps(value, separators=(",", ":")).encode(), extra_headers)
 
     def send_bytes(self, status, body, extra_headers=()):
         self.send_response(status)
@@ -92,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         self.handle_any("PATCH")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
 
     def handle_any(self, method):
         st = self.state
@@ -144,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = json.loads(body or b"null")
             except ValueError:
                 return self.send_json(400, envelope(None, False, [{"code": 9207, "message": "Request body is invalid."}]))
-            if method == "PATCH" and len(parts) == 4:
+            if method in ("PATCH", "PUT") and len(parts) == 4:
                 for record in st.records:
                     if record["id"] == parts[3]:
                         record.update({k: v for k, v in data.items() if k in ("content", "name", "type", "comment")})
@@ -186,9 +190,10 @@ def main():
     parser.add_argument("--zone", default="example.com")
     parser.add_argument("--zone-id", default="023e105f4ecef8ad9ca31a8372d0c353")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     Handler.state = State(args.token, args.zone, args.zone_id)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -41,7 +41,7 @@ extension ConfigDecoder {
         return interfaces.filter { !$0.peers.isEmpty }
     }
 
-    /// One peer: `public_key`, `plugin` (required), `protocol`, `ping`, `keepalive`, and
+    /// One peer: `public_key`, `plugin` or `plugins` (one required), `protocol`, `ping`, `keepalive`, and
     /// `description` (read by stunmesh-go for its logs; accepted and unused).
     mutating func decodePeer(_ entry: YAMLNode.Entry, path: String, plugins: [String: PluginConfig],
                              pingMonitor: PingMonitorSettings) throws(ConfigError) -> PeerConfig {
@@ -52,13 +52,8 @@ extension ConfigDecoder {
             throw ConfigError(keyPath: fields.path("public_key"), message: "must be a base64 WireGuard key (32 bytes)",
                               line: keyNode.line)
         }
-        guard let pluginNode = fields.take("plugin") else { throw fields.missing("plugin") }
-        let plugin = try pluginNode.nonEmptyString(at: fields.path("plugin"))
-        guard plugins[plugin] != nil else {
-            throw ConfigError(keyPath: fields.path("plugin"), message: "no plugin named \"\(plugin)\" under plugins",
-                              line: pluginNode.line)
-        }
-        var peer = PeerConfig(name: entry.key, publicKeyBase64: key, plugin: plugin)
+        let stores = try decodePeerPlugins(&fields, plugins: plugins)
+        var peer = PeerConfig(name: entry.key, publicKeyBase64: key, plugins: stores)
         if let n = fields.take("protocol") { peer.protocol = try n.choice(at: fields.path("protocol"), empty: .ipv4) }
         if let n = fields.take("ping") {
             peer.ping = try decodePing(n, path: fields.path("ping"), line: fields.line(of: "ping"), pingMonitor: pingMonitor)
@@ -67,6 +62,42 @@ extension ConfigDecoder {
         _ = fields.take("description")
         warnings += fields.unusedKeyWarnings(file: file)
         return peer
+    }
+
+    /// The peer's stores: `plugin: <name>` (stunmesh-go) or `plugins: [<name>, …]` (several
+    /// stores, a stunmeshd extension), exactly one of the two; every name must be under
+    /// `plugins`, none twice.
+    func decodePeerPlugins(_ fields: inout ConfigFields, plugins: [String: PluginConfig]) throws(ConfigError) -> [String] {
+        let single = fields.take("plugin"), several = fields.take("plugins")
+        var names: [(name: String, path: String, line: Int?)] = []
+        switch (single, several) {
+        case (nil, nil):
+            throw fields.missing("plugin", "is required (or plugins: [a list of names])")
+        case (_?, let list?):
+            throw ConfigError(keyPath: fields.path("plugins"), message: "give either plugin or plugins, not both",
+                              line: list.line)
+        case (let node?, nil):
+            names = [(try node.nonEmptyString(at: fields.path("plugin")), fields.path("plugin"), node.line)]
+        case (nil, let node?):
+            for (index, name) in try node.stringList(at: fields.path("plugins")).enumerated() {
+                names.append((name, "\(fields.path("plugins"))[\(index)]", node.line))
+            }
+            guard !names.isEmpty else {
+                throw ConfigError(keyPath: fields.path("plugins"), message: "must name at least one plugin", line: node.line)
+            }
+        }
+        var seen: [String] = []
+        for item in names {
+            guard !item.name.isEmpty else { throw ConfigError(keyPath: item.path, message: "must not be empty", line: item.line) }
+            guard plugins[item.name] != nil else {
+                throw ConfigError(keyPath: item.path, message: "no plugin named \"\(item.name)\" under plugins", line: item.line)
+            }
+            guard !seen.contains(item.name) else {
+                throw ConfigError(keyPath: item.path, message: "names plugin \"\(item.name)\" twice", line: item.line)
+            }
+            seen.append(item.name)
+        }
+        return seen
     }
 
     /// `ping: { enabled, target, interval, timeout }`; nil unless enabled. The target must be an

@@ -23,7 +23,9 @@ extension ConfigDecoder {
             let args = try fields.take("args")?.stringList(at: fields.path("args")) ?? []
             return .exec(command: command, args: args, dedup: dedup)
         case "shell":
-            return .shell(command: try required(&fields, "command"), dedup: dedup)
+            let command = try required(&fields, "command")
+            let args = try fields.take("args")?.stringList(at: fields.path("args")) ?? []
+            return .shell(command: command, args: args, dedup: dedup)
         case "builtin":
             guard let nameNode = fields.take("name") else {
                 throw fields.missing("name", "is required for a builtin plugin (cloudflare, opendht or file)")
@@ -65,7 +67,8 @@ extension ConfigDecoder {
 
     /// `endpoint` and `endpoints` (merged in that order, http(s) URLs without a trailing slash,
     /// duplicates dropped, at least one), `magic` (default stunmesh-v1), `timeout` (a duration or
-    /// a number of seconds, default 15s).
+    /// a number of seconds, default 15s), `republish_interval` (a duration under the 10-minute
+    /// expiry of OpenDHT values, default 5m).
     mutating func decodeOpenDHT(_ fields: inout ConfigFields) throws(ConfigError) -> PluginConfig {
         var given: [(text: String, path: String, line: Int)] = []
         if let n = fields.take("endpoint") { given.append((try n.string(at: fields.path("endpoint")), fields.path("endpoint"), n.line)) }
@@ -95,7 +98,16 @@ extension ConfigDecoder {
                 timeout = try n.duration(at: fields.path("timeout"))
             }
         }
-        return .openDHT(endpoints: endpoints, magic: magic, timeout: timeout)
+        var republish = 300.0
+        if let n = fields.take("republish_interval") {
+            republish = try n.duration(at: fields.path("republish_interval"))
+            guard republish > 0, republish < 600 else {
+                throw ConfigError(keyPath: fields.path("republish_interval"),
+                                  message: "must be longer than zero and shorter than 10m (OpenDHT values expire after 10 minutes)",
+                                  line: n.line)
+            }
+        }
+        return .openDHT(endpoints: endpoints, magic: magic, timeout: timeout, republishInterval: republish)
     }
 
     /// The non-empty string under `key`, or an error naming it.

@@ -38,8 +38,10 @@ public struct PeerConfig: Equatable, Sendable {
     public var name: String
     /// The peer's WireGuard public key, standard base64 of 32 bytes (checked, canonical).
     public var publicKeyBase64: String
-    /// The name of the entry under `plugins` that stores this peer's records.
-    public var plugin: String
+    /// The entries under `plugins` that store this peer's records, in config order: one from
+    /// `plugin: <name>` (stunmesh-go), or several from `plugins: [<name>, …]` (stunmeshd). Records
+    /// are published to all of them and read from all of them. Never empty.
+    public var plugins: [String]
     /// Which of the peer's published endpoints to use (default ipv4).
     public var `protocol`: PeerProtocol
     /// The ping check, present only when `ping.enabled` is true.
@@ -48,16 +50,26 @@ public struct PeerConfig: Equatable, Sendable {
     /// default 25, 0 turns it off).
     public var keepalive: Int
 
-    /// A peer entry.
+    /// A peer entry with one store.
     public init(name: String, publicKeyBase64: String, plugin: String, protocol: PeerProtocol = .ipv4,
+                ping: PingSettings? = nil, keepalive: Int = 25) {
+        self.init(name: name, publicKeyBase64: publicKeyBase64, plugins: [plugin], protocol: `protocol`,
+                  ping: ping, keepalive: keepalive)
+    }
+
+    /// A peer entry with its stores in order.
+    public init(name: String, publicKeyBase64: String, plugins: [String], protocol: PeerProtocol = .ipv4,
                 ping: PingSettings? = nil, keepalive: Int = 25) {
         self.name = name
         self.publicKeyBase64 = publicKeyBase64
-        self.plugin = plugin
+        self.plugins = plugins
         self.protocol = `protocol`
         self.ping = ping
         self.keepalive = keepalive
     }
+
+    /// The first (with `plugin:`, the only) store.
+    public var plugin: String { plugins[0] }
 }
 
 /// Which endpoint of a peer to use (`peers.<name>.protocol`).

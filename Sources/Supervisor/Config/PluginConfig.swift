@@ -7,14 +7,16 @@ public enum PluginConfig: Equatable, Sendable {
     case file(directory: String)
     /// A program run per operation with a JSON request on stdin (`type: exec`).
     case exec(command: String, args: [String], dedup: Bool)
-    /// A shell command run per operation with `STUNMESH_*` lines on stdin (`type: shell`).
-    case shell(command: String, dedup: Bool)
+    /// A shell command run per operation with `args` and `STUNMESH_*` lines on stdin
+    /// (`type: shell`; stunmesh-go's contrib shell plugins take their settings as args).
+    case shell(command: String, args: [String] = [], dedup: Bool)
     /// TXT records in a Cloudflare zone (`type: builtin, name: cloudflare`). `apiURL` replaces
     /// the API base (a stunmeshd extension for tests).
     case cloudflare(zone: String, token: String, subdomain: String?, apiURL: String?, dedup: Bool)
     /// An OpenDHT proxy (`type: builtin, name: opendht`): endpoints tried in order, envelope
-    /// magic, request timeout in seconds.
-    case openDHT(endpoints: [String], magic: String, timeout: Double)
+    /// magic, request timeout in seconds, and how often an unchanged record is republished
+    /// (`republish_interval`, a stunmeshd extension: values expire after 10 minutes).
+    case openDHT(endpoints: [String], magic: String, timeout: Double, republishInterval: Double = 300)
 }
 
 extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -25,13 +27,14 @@ extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             return "file(directory: \(directory))"
         case .exec(let command, let args, let dedup):
             return "exec(command: \(command), args: \(args), dedup: \(dedup))"
-        case .shell(let command, let dedup):
-            return "shell(command: \(command), dedup: \(dedup))"
+        case .shell(let command, let args, let dedup):
+            return "shell(command: \(command), args: \(args), dedup: \(dedup))"
         case .cloudflare(let zone, _, let subdomain, let apiURL, let dedup):
             return "cloudflare(zone: \(zone), token: <redacted>, subdomain: \(subdomain ?? "-"), "
                 + "apiURL: \(apiURL ?? "-"), dedup: \(dedup))"
-        case .openDHT(let endpoints, let magic, let timeout):
-            return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout))"
+        case .openDHT(let endpoints, let magic, let timeout, let republishInterval):
+            return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout), "
+                + "republishInterval: \(republishInterval))"
         }
     }
 

@@ -56,13 +56,13 @@ public final class Daemon {
                 guard let key = WireGuardKey(base64: peer.publicKeyBase64) else {
                     throw ConfigError(keyPath: keyPath + ".public_key", message: "must be a base64 WireGuard key (32 bytes)")
                 }
-                guard let (store, dedup) = stores[peer.plugin] else {
-                    throw ConfigError(keyPath: keyPath + ".plugin", message: "no plugin named \(peer.plugin)")
-                }
+                let records = try StoreFactory.exchange(for: peer, interface: interfaceConfig.name, keyPath: keyPath,
+                                                        peerKey: key, plugins: config.plugins, stores: stores,
+                                                        refreshInterval: config.refreshInterval, loop: loop, logger: logger)
                 let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
                 let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }
                 peers.append(PeerRuntime(name: peer.name, interface: runtime, peerKey: key, settings: peer,
-                                         store: store, dedup: dedup, machineSettings: settings, seed: seed,
+                                         records: records, machineSettings: settings, seed: seed,
                                          logger: logger))
             }
         }

@@ -17,10 +17,8 @@ final class PeerRuntime {
     let peerKey: WireGuardKey
     /// The peer's settings.
     let settings: PeerConfig
-    /// The store its records go through (its calls counted for status), and whether unchanged
-    /// records are skipped.
-    private(set) var store: MeteredStore
-    let dedup: Bool
+    /// The peer's stores: publishes our record to all, reads the peer's from all.
+    let records: RecordExchange
     let logger: Logger
 
     private(set) var machine: PeerStateMachine
@@ -30,8 +28,6 @@ final class PeerRuntime {
     private(set) var lastTrigger: (signal: PathSignal, at: Double)?
     /// State since when, transitions, endpoints, mappings, restores (for status and metrics).
     var history = PeerHistory(now: WallClock.now())
-    /// The peer's record content last read, and since when it has been that.
-    private var remoteRecord: (plaintext: String, since: Double)?
     /// Ping RTT of the last answered ping, and counts (for status).
     private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
     private var pingTimer: TimerWatcher?
@@ -49,7 +45,6 @@ final class PeerRuntime {
     /// What the NAT behaviours say about a direct path to this peer, when something known
     /// stands in its way (for status; logged when it changes).
     var directPath: DirectPathOutlook?
-    private var lastStoredPlaintext: String?
     /// Counts operations so that a completion that outlived its operation (after stop) is dropped.
     private var operation = 0
     private lazy var retryTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.handle(.timerFired(.retry)) }
@@ -58,13 +53,12 @@ final class PeerRuntime {
     var onStateChange: ((PeerRuntime) -> Void)?
 
     init(name: String, interface: InterfaceRuntime, peerKey: WireGuardKey, settings: PeerConfig,
-         store: Store, dedup: Bool, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger) {
+         records: RecordExchange, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger) {
         self.name = name
         self.interface = interface
         self.peerKey = peerKey
         self.settings = settings
-        self.store = MeteredStore(store)
-        self.dedup = dedup
+        self.records = records
         self.machine = PeerStateMachine(settings: machineSettings, seed: seed)
         self.pathMonitor = PathMonitor(pingIsExplicit: settings.ping != nil)
         var logger = logger
@@ -131,8 +125,8 @@ final class PeerRuntime {
     }
 
     private func sendPing(timeout: Double) {
-        // Before we have set an endpoint a ping only makes WireGuard start a handshake it cannot
-        // send, which then holds back the kick's handshake for REKEY_TIMEOUT (5 s).
+        // Before we have set an endpoint, a ping only makes WireGuard try a handshake with no
+        // endpoint, which fails and holds back the next attempt (our kick) for REKEY_TIMEOUT (5 s).
         guard machine.configuredEndpoint != nil else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         // Without an endpoint in WireGuard the ping cannot leave, and its data would make
@@ -189,12 +183,11 @@ final class PeerRuntime {
         trigger(.manual)
     }
 
-    /// Before start: use `interface` and `store` instead of the ones the peer was made with, so
-    /// that a peer added by a reload shares the interface and store the running peers use.
-    func share(interface: InterfaceRuntime, store: Store) {
+    /// Before start: use `interface` instead of the one the peer was made with, so that a peer
+    /// added by a reload shares the interface the running peers use. (Its stores are its own.)
+    func share(interface: InterfaceRuntime) {
         precondition(machine.state == .idle, "share before start only")
         self.interface = interface
-        self.store = MeteredStore(store)
     }
 
     private func report(_ verdict: PathMonitor.Verdict?) {
@@ -215,6 +208,7 @@ final class PeerRuntime {
         pingTimer?.stop()
         discovery?.cancel()
         discovery = nil
+        records.stop()
         handle(.stop)
     }
 
@@ -278,28 +272,19 @@ final class PeerRuntime {
         }
         let record = EndpointRecord(ipv4: mapping.ipv4, ipv6: mapping.ipv6,
                                     symmetricNAT: interface.symmetricFamilies.filter { mapping[$0] != nil })
-        let plaintext = record.json()
-        if dedup && plaintext == lastStoredPlaintext {
-            logger.debug("record unchanged, not rewritten (dedup)")
-            handle(.published)
-            return
-        }
-        let sealed: String
-        do {
-            sealed = try RecordBox.seal(Array(plaintext.utf8), senderPrivate: keys.privateKey, receiverPublic: peerKey)
-        } catch {
-            handle(.publishFailed("cannot seal the record: \(error)"))
-            return
-        }
-        let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
-        store.set(key: key, value: sealed, completion: completion { (me: PeerRuntime, result: Result<Void, StoreError>) in
+        records.publish(record, keys: keys, completion: completion { (me: PeerRuntime, result: Result<RecordExchange.Published, StoreError>) in
             switch result {
-            case .success:
-                me.lastStoredPlaintext = plaintext
-                me.logger.info("published", metadata: ["record": "\(plaintext)", "key": "\(key)", "store": "\(me.store.name)"])
+            case .success(let done):
+                var metadata: Logger.Metadata = ["record": "\(done.record.json())", "key": "\(done.key)",
+                                                 "written": "\(done.written.joined(separator: ","))"]
+                if !done.skipped.isEmpty { metadata["unchanged"] = "\(done.skipped.joined(separator: ","))" }
+                if !done.failed.isEmpty { metadata["failed"] = "\(done.failed.joined(separator: ","))" }
+                if !done.pending.isEmpty { metadata["still_writing"] = "\(done.pending.joined(separator: ","))" }
+                if done.written.isEmpty { me.logger.debug("published (no store needed a write)", metadata: metadata) }
+                else { me.logger.info("published", metadata: metadata) }
                 me.handle(.published)
             case .failure(let error):
-                me.handle(.publishFailed("\(me.store.name): \(error)"))
+                me.handle(.publishFailed("\(error)"))
             }
         })
     }
@@ -309,37 +294,25 @@ final class PeerRuntime {
             handle(.remoteReadFailed("the interface's keys are unknown"))
             return
         }
-        let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
-        store.get(key: key, completion: completion { (me: PeerRuntime, result: Result<String?, StoreError>) in
-            switch result {
-            case .failure(let error):
-                me.handle(.remoteReadFailed("\(me.store.name): \(error)"))
-            case .success(nil):
-                me.handle(.remoteMissing)
-            case .success(let value?):
-                me.handle(me.openRecord(value, keys: keys, now: WallClock.now()))
+        records.read(keys: keys, completion: completion { (me: PeerRuntime, read: RecordExchange.Read) in
+            switch read {
+            case .failed(let why): me.handle(.remoteReadFailed(why))
+            case .missing: me.handle(.remoteMissing)
+            case .rejected(let why): me.handle(.remoteRejected(why))
+            case .record(let record, _, let since): me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
             }
         })
     }
 
-    /// Authenticates, decrypts and parses a record; anything wrong becomes `.remoteRejected`.
-    private func openRecord(_ value: String, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
-        let record: EndpointRecord
-        let text: String
-        do {
-            let plaintext = try RecordBox.open(value, receiverPrivate: keys.privateKey, senderPublic: peerKey)
-            text = String(decoding: plaintext, as: UTF8.self)
-            record = try EndpointRecord(json: text)
-        } catch {
-            return .remoteRejected("\(error)")
-        }
+    /// The event for the peer's accepted record: its endpoint for our `protocol` with what
+    /// WireGuard says now, or `.remoteRejected` when it has none.
+    private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
         guard let endpoint = EndpointChoice.choose(from: record, protocol: settings.protocol) else {
             return .remoteRejected("the record has no \(settings.protocol) address")
         }
         noteDirectPath(peerRecord: record, using: endpoint)
-        if remoteRecord?.plaintext != text { remoteRecord = (text, now) }
         let wireGuard = try? interface.backend.device().peer(peerKey.hex)
-        let context = RemoteContext(recordSince: remoteRecord?.since ?? now, wireGuardEndpoint: wireGuard?.endpoint,
+        let context = RemoteContext(recordSince: since, wireGuardEndpoint: wireGuard?.endpoint,
                                     lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
                                     weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes))
         return .remoteEndpoint(endpoint, context)

@@ -13,12 +13,12 @@ enum StoreFactory {
             return (FileStore(loop: loop, directory: directory), false)
         case .exec(let command, let args, let dedup):
             return (ExecPluginStore(loop: loop, command: command, args: args), dedup)
-        case .shell(let command, let dedup):
-            return (ShellPluginStore(loop: loop, command: command), dedup)
+        case .shell(let command, let args, let dedup):
+            return (ShellPluginStore(loop: loop, command: command, args: args), dedup)
         case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup):
             return (CloudflareStore(loop: loop, client: http(), zone: zone, token: token, subdomain: subdomain,
                                     apiURL: apiURL ?? CloudflareStore.defaultAPIURL), dedup)
-        case .openDHT(let endpoints, let magic, let timeout):
+        case .openDHT(let endpoints, let magic, let timeout, _):
             return (OpenDHTStore(loop: loop, client: http(), endpoints: endpoints, magic: magic, timeout: timeout), false)
         }
     }

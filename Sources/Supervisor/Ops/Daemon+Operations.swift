@@ -173,7 +173,8 @@ extension Daemon {
                               history: peer.history, wireGuard: state, wireGuardError: error, pingTarget: peer.pingTarget,
                               pingSent: peer.pingStats.sent, pingAnswered: peer.pingStats.answered,
                               pingRTT: peer.pingStats.lastRTT, storePlugin: peer.settings.plugin,
-                              storeName: peer.store.name, storeStats: peer.store.stats)
+                              storeName: peer.records.lanes.map(\.store.name).joined(separator: ", "),
+                              storeStats: peer.records.lanes.first?.metered.stats ?? StoreStats())
         }
         return HealthSnapshot(version: StunmeshdMain.version, pid: Sys.getpid(), startedAt: operations.startedAt,
                               takenAt: now, refreshInterval: Self.statusRefreshInterval, configFile: operations.configPath,

@@ -52,10 +52,7 @@ extension Daemon {
                 let interface = interfaces.first {
                     $0.name == peer.interface.name && $0.stunServers == peer.interface.stunServers
                 } ?? peer.interface
-                let store = old.plugins[peer.settings.plugin] == new.plugins[peer.settings.plugin]
-                    ? (peers.first { $0.settings.plugin == peer.settings.plugin && $0.machine.state != .stopped }?.store.base ?? peer.store.base)
-                    : peer.store.base
-                peer.share(interface: interface, store: store)
+                peer.share(interface: interface)
                 next.append(peer)
                 started.append(peer)
             }

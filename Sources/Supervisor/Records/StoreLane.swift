@@ -1,0 +1,221 @@
+import EventLoop
+import Logging
+import Probes
+
+/// One store as one peer uses it: runs that peer's gets and sets on the store with a timeout of
+/// its own, so a hung store answers "timed out" instead of never; joins a get to the same key
+/// that is already in flight instead of piling up another; keeps sets to one key in order (a set
+/// waits for the one in flight, and only the newest waiting one is sent); remembers the last
+/// record written, for the write policy; republishes on a timer when values expire; and keeps
+/// the store's health.
+final class StoreLane {
+    /// The plugin's name under `plugins:`.
+    let plugin: String
+    /// The store.
+    let store: Store
+    /// The same store with its calls counted per operation (for status and metrics).
+    let metered: MeteredStore
+    /// When a publish writes.
+    let policy: StoreWritePolicy
+    /// Seconds after which an operation counts as failed, whatever the store does later.
+    let timeout: Double
+    /// Gives the newest record to republish: key, sealed value, endpoints content (expiring
+    /// stores only); nil when there is nothing to republish.
+    var reseal: (() -> (key: String, value: String, content: String)?)?
+
+    private let loop: EventLoop
+    private let logger: Logger
+    private let wallClock: () -> Double
+    private var gets: [String: PendingGet] = [:]
+    /// Keys with a set in flight, with the timer that ends its wait.
+    private var setsInFlight: [String: TimerWatcher] = [:]
+    /// The newest set waiting for the one in flight, per key, with the timer that ends its wait.
+    private var queuedSets: [String: QueuedSet] = [:]
+    private var lastWrite: (key: String, content: String, at: Double)?
+    private var health: StoreHealth
+    private lazy var republishTimer = TimerWatcher(loop: loop) { [unowned self] in self.republish() }
+    private var stopped = false
+
+    private struct QueuedSet {
+        let value: String, content: String
+        let completion: (Result<Void, StoreError>) -> Void
+        let timer: TimerWatcher
+    }
+
+    private final class PendingGet {
+        var waiters: [(Result<String?, StoreError>) -> Void] = []
+        var timer: TimerWatcher?
+    }
+
+    /// A lane for `store` (named `plugin` in config) with its write policy and timeout.
+    init(plugin: String, store: Store, policy: StoreWritePolicy, timeout: Double, loop: EventLoop, logger: Logger,
+         wallClock: @escaping () -> Double) {
+        self.plugin = plugin
+        self.store = store
+        self.metered = MeteredStore(store)
+        self.policy = policy
+        self.timeout = timeout
+        self.loop = loop
+        self.logger = logger
+        self.wallClock = wallClock
+        self.health = StoreHealth(plugin: plugin, store: store.name, consecutiveFailures: 0, writes: 0, writesSkipped: 0)
+    }
+
+    /// The store's health now (with live request counts and Cloudflare budget).
+    var currentHealth: StoreHealth {
+        var now = health
+        if let cloudflare = store as? CloudflareStore {
+            let budget = cloudflare.budget
+            now.requests = cloudflare.calls
+            now.cloudflareBudget = CloudflareBudgetStatus(used: budget.used, limit: budget.limit,
+                                                          blockedFor: budget.blockedUntil.map { max(0, $0 - loop.now) })
+        } else if let dht = store as? OpenDHTStore {
+            now.requests = dht.calls
+        }
+        return now
+    }
+
+    /// Whether a publish of endpoints `content` under `key` must write to this store now.
+    func mustWrite(key: String, content: String) -> Bool {
+        let last = lastWrite.flatMap { $0.key == key ? (content: $0.content, at: $0.at) : nil }
+        return policy.mustWrite(content: content, lastWrite: last, now: loop.now)
+    }
+
+    /// Counts a publish that needed no write here.
+    func noteSkipped() { health.writesSkipped += 1 }
+
+    /// Reads `key`; answers within `timeout` seconds. A get of the same key already in flight
+    /// is joined, not repeated.
+    func get(key: String, completion: @escaping (Result<String?, StoreError>) -> Void) {
+        if let pending = gets[key] {
+            pending.waiters.append(completion)
+            return
+        }
+        let pending = PendingGet()
+        pending.waiters = [completion]
+        gets[key] = pending
+        let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
+            guard let self, let pending else { return }
+            self.finishGet(key, pending, .failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout))")))
+        }
+        pending.timer = timer
+        timer.start(after: timeout)
+        metered.get(key: key) { [weak self, weak pending] result in
+            guard let self, let pending else { return }
+            self.finishGet(key, pending, result)
+        }
+    }
+
+    private func finishGet(_ key: String, _ pending: PendingGet, _ result: Result<String?, StoreError>) {
+        guard gets[key] === pending else { return }  // already answered (timed out, or stopped)
+        gets[key] = nil
+        pending.timer?.stop()
+        pending.timer = nil
+        note(result.map { _ in () }, operation: "get")
+        for waiter in pending.waiters { waiter(result) }
+    }
+
+    /// Writes sealed `value` (endpoints `content`) under `key`; answers within `timeout` seconds.
+    /// While a set of that key is in flight, this one waits (so an older value never lands after a
+    /// newer one); a newer one replaces it while it waits (the replaced one fails as superseded).
+    func set(key: String, value: String, content: String, completion: @escaping (Result<Void, StoreError>) -> Void) {
+        guard !stopped else { return }
+        if setsInFlight[key] != nil {
+            if let replaced = queuedSets.removeValue(forKey: key) {
+                replaced.timer.stop()
+                replaced.completion(.failure(StoreError("\(store.name): superseded by a newer record")))
+            }
+            let timer = TimerWatcher(loop: loop) { [weak self] in
+                guard let self, let waiting = self.queuedSets.removeValue(forKey: key) else { return }
+                self.note(.failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout)) "
+                    + "(the write before it is still running)")), operation: "set")
+                waiting.completion(.failure(StoreError("\(self.store.name): the write before it is still running")))
+            }
+            timer.start(after: timeout)
+            queuedSets[key] = QueuedSet(value: value, content: content, completion: completion, timer: timer)
+            return
+        }
+        let timer = TimerWatcher(loop: loop) { [weak self] in
+            guard let self else { return }
+            self.finishSet(key: key, content: content, completion: completion,
+                           result: .failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout))")))
+        }
+        setsInFlight[key] = timer
+        timer.start(after: timeout)
+        metered.set(key: key, value: value) { [weak self, weak timer] result in
+            guard let self, let timer, self.setsInFlight[key] === timer else { return }  // timed out already
+            self.finishSet(key: key, content: content, completion: completion, result: result)
+        }
+    }
+
+    private func finishSet(key: String, content: String, completion: (Result<Void, StoreError>) -> Void,
+                           result: Result<Void, StoreError>) {
+        setsInFlight.removeValue(forKey: key)?.stop()
+        note(result, operation: "set")
+        if case .success = result {
+            lastWrite = (key, content, loop.now)
+            health.lastWrite = wallClock()
+            health.writes += 1
+            if let every = policy.republishInterval, !stopped { republishTimer.start(after: every) }
+        } else if let every = policy.republishInterval, !stopped {
+            // Our value there will expire, or is not there at all: try again soon, even when
+            // another store took this publish (the machine then has no reason to publish again).
+            republishTimer.start(after: min(30, every / 4))
+        }
+        completion(result)
+        if let next = queuedSets.removeValue(forKey: key), !stopped {
+            next.timer.stop()
+            set(key: key, value: next.value, content: next.content, completion: next.completion)
+        }
+    }
+
+    /// The expiring store's timer: write the newest record again.
+    private func republish() {
+        guard !stopped, let record = reseal?() else { return }
+        logger.debug("republishing before the store's values expire", metadata: ["store": "\(plugin)"])
+        set(key: record.key, value: record.value, content: record.content) { _ in }
+    }
+
+    /// Records an operation's outcome in the health, logging a store going bad once per episode
+    /// (and its recovery), not every failure.
+    private func note(_ result: Result<Void, StoreError>, operation: String) {
+        let now = wallClock()
+        switch result {
+        case .success:
+            if health.consecutiveFailures > 0 {
+                logger.info("store works again", metadata: ["store": "\(plugin)",
+                                                            "failures": "\(health.consecutiveFailures)"])
+            }
+            health.lastSuccess = now
+            health.consecutiveFailures = 0
+        case .failure(let error):
+            if health.consecutiveFailures == 0 {
+                logger.warning("store \(operation) failed: \(error)", metadata: ["store": "\(plugin)"])
+            } else {
+                logger.debug("store \(operation) failed again: \(error)", metadata: ["store": "\(plugin)"])
+            }
+            health.lastError = error.message
+            health.lastErrorAt = now
+            health.consecutiveFailures += 1
+        }
+    }
+
+    /// Stops the republish timer and drops every pending answer.
+    func stop() {
+        stopped = true
+        republishTimer.stop()
+        for pending in gets.values {
+            pending.timer?.stop()
+            pending.timer = nil
+        }
+        gets = [:]
+        for timer in setsInFlight.values { timer.stop() }
+        setsInFlight = [:]
+        for waiting in queuedSets.values { waiting.timer.stop() }
+        queuedSets = [:]
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}

@@ -1,0 +1,187 @@
+import EventLoop
+import Probes
+import Record
+@testable import Supervisor
+import SystemCalls
+import Testing
+
+/// Publishing to and reading from several stores, timestamps and replay protection, with
+/// scripted stores on a real loop.
+@Suite struct RecordExchangeTests {
+    typealias N = TestNodes
+    let x = Endpoint("203.0.113.10:35436")!
+    let y = Endpoint("203.0.113.10:40000")!
+    /// The key A writes for B, which B reads.
+    let key = StoreKey.forRecord(from: TestNodes.a.publicKey, to: TestNodes.b.publicKey)
+
+    /// What B finds when it opens `value`.
+    func opened(_ value: String?) -> String? {
+        guard let value, let plaintext = try? RecordBox.open(value, receiverPrivate: N.bPrivate, senderPublic: N.a.publicKey)
+        else { return nil }
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    @Test func publishesAStampedRecordToEveryStoreAndThePeerReadsIt() throws {
+        let loop = EventLoop()
+        let cf = ScriptedStore("cf", loop: loop), dht = ScriptedStore("dht", loop: loop)
+        let a = N.publisher([N.lane("cf", cf, loop: loop), N.lane("dht", dht, loop: loop)], loop: loop)
+        let published = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(published.written == ["cf", "dht"] && published.skipped.isEmpty && published.failed.isEmpty
+            && published.pending.isEmpty)
+        #expect(published.key == key)
+        #expect(opened(cf.values[key]) == #"{"ipv4":"203.0.113.10:35436","ts":1700000000}"#)
+        #expect(opened(dht.values[key]) == opened(cf.values[key]))
+
+        let b = N.reader([N.lane("cf", cf, loop: loop), N.lane("dht", dht, loop: loop)], loop: loop)
+        guard case .record(let record, let plugin, let since)? = b.readNow(keys: N.b, loop: loop) else {
+            Issue.record("B did not read A's record"); return
+        }
+        #expect(record == EndpointRecord(ipv4: x, timestamp: 1_700_000_000) && plugin == "cf" && since == 1_000_000)
+        #expect(b.remote?.isStamped == true && b.remote?.endpoints == #"{"ipv4":"203.0.113.10:35436"}"#)
+    }
+
+    /// Steady state: unchanged endpoints are not rewritten to stores that keep them; the
+    /// timestamp stays while the endpoints do, and moves (never back) when they change.
+    @Test func unchangedEndpointsAreOnlyRewrittenWhereThePolicySaysSo() throws {
+        let loop = EventLoop()
+        let cf = ScriptedStore("cf", loop: loop), dht = ScriptedStore("dht", loop: loop), ex = ScriptedStore("ex", loop: loop)
+        var clock = 1_700_000_000
+        let a = N.publisher([N.lane("cf", cf, policy: .whenChanged(rewriteAfter: 3600), loop: loop),
+                             N.lane("dht", dht, policy: .expiring(republishEvery: 300), loop: loop),
+                             N.lane("ex", ex, policy: .always, loop: loop)], loop: loop, clock: { clock })
+        _ = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        clock += 600
+        let again = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(again.written == ["ex"] && again.skipped == ["cf", "dht"])
+        #expect(again.record.timestamp == 1_700_000_000, "same endpoints, same ts")
+        #expect(cf.sets == 1 && dht.sets == 1 && ex.sets == 2)
+        #expect(a.health.map(\.writesSkipped) == [1, 1, 0])
+
+        clock -= 5000  // the clock steps back
+        let moved = try #require(try a.publishNow(EndpointRecord(ipv4: y), keys: N.a, loop: loop)?.get())
+        #expect(moved.written == ["cf", "dht", "ex"])
+        #expect(moved.record.timestamp == 1_700_000_000, "ts never goes back")
+        clock += 10000
+        let movedAgain = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(movedAgain.record.timestamp == clock)
+    }
+
+    /// A failing store and a hung one cost the publish at most the grace period.
+    @Test func aFailingOrHungStoreNeverStallsThePublish() throws {
+        let loop = EventLoop()
+        let failing = ScriptedStore("failing", loop: loop), hung = ScriptedStore("hung", loop: loop)
+        let good = ScriptedStore("good", loop: loop)
+        failing.behaviour = .fail("HTTP 500")
+        hung.behaviour = .hang
+        let a = N.publisher([N.lane("failing", failing, loop: loop), N.lane("hung", hung, timeout: 1, loop: loop),
+                             N.lane("good", good, loop: loop)], loop: loop, grace: 0.3)
+        let start = LoopDriver.now()
+        let published = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(LoopDriver.now() - start < 2)
+        #expect(published.written == ["good"] && published.failed == ["failing"] && published.pending == ["hung"])
+        #expect(a.health.map(\.consecutiveFailures) == [1, 0, 0], "the hung store has not failed yet, only not answered")
+
+        // Now every store fails; the hung store's first write is still in flight, so the new
+        // one waits behind it, and fails within the store's 1 s timeout.
+        good.behaviour = .fail("down")
+        guard case .failure(let error)? = a.publishNow(EndpointRecord(ipv4: y), keys: N.a, loop: loop) else {
+            Issue.record("a publish no store took must fail"); return
+        }
+        #expect(error.message.contains("failing: ") && error.message.contains("good: "))
+    }
+
+    @Test func theNewestRecordWinsAcrossStoresAndASlowStoreIsNotWaitedFor() throws {
+        let loop = EventLoop()
+        let cf = ScriptedStore("cf", loop: loop), dht = ScriptedStore("dht", loop: loop)
+        var clock = 100
+        // A writes x at ts 100 to both, then y at ts 200 to dht only (cf was down).
+        let a = N.publisher([N.lane("cf", cf, loop: loop), N.lane("dht", dht, loop: loop)], loop: loop, clock: { clock })
+        _ = try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get()
+        cf.behaviour = .fail("down")
+        clock = 200
+        _ = try a.publishNow(EndpointRecord(ipv4: y), keys: N.a, loop: loop)?.get()
+        cf.behaviour = .answer(after: 0)
+        let b = N.reader([N.lane("cf", cf, loop: loop), N.lane("dht", dht, loop: loop)], loop: loop)
+        guard case .record(let record, let plugin, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("no record"); return }
+        #expect(record.ipv4 == y && record.timestamp == 200 && plugin == "dht")
+
+        // The store with the newest record is slow: the round decides `grace` after the first
+        // good answer, with what it has: cf's x, older than the y accepted, so rejected as stale
+        // (and WireGuard keeps y) instead of waiting 3 s for dht.
+        dht.behaviour = .answer(after: 3)
+        let start = LoopDriver.now()
+        let read = b.readNow(keys: N.b, loop: loop)
+        #expect(LoopDriver.now() - start < 2)
+        guard case .rejected(let why)? = read else { Issue.record("expected the stale record to be rejected: \(String(describing: read))"); return }
+        #expect(why.contains("ts 100") && why.contains("ts 200"))
+    }
+
+    /// The replay test: an older sealed record of the peer, put back into the store, is rejected;
+    /// a newer one is accepted again.
+    @Test func replayingAnOlderSealedRecordIsRejected() throws {
+        let loop = EventLoop()
+        let store = ScriptedStore("cf", loop: loop)
+        var clock = 1_700_000_000
+        let a = N.publisher([N.lane("cf", store, loop: loop)], loop: loop, clock: { clock })
+        let b = N.reader([N.lane("cf", store, loop: loop)], loop: loop)
+        _ = try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get()
+        let old = try #require(store.values[key])
+        clock += 60
+        _ = try a.publishNow(EndpointRecord(ipv4: y), keys: N.a, loop: loop)?.get()
+        guard case .record(let current, _, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("no record"); return }
+        #expect(current.ipv4 == y)
+
+        store.values[key] = old  // someone with write access to the store replays the old record
+        guard case .rejected(let why)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("the replay was accepted"); return }
+        #expect(why.contains("replayed or stale"))
+        #expect(b.remote?.endpoints == #"{"ipv4":"203.0.113.10:40000"}"#, "status still shows the accepted record")
+
+        clock += 60
+        _ = try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get()
+        guard case .record(let back, _, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("a newer record was refused"); return }
+        #expect(back.ipv4 == x && back.timestamp == 1_700_000_120)
+    }
+
+    /// A record as stunmesh-go seals it (no ts) is accepted, and status says it has no timestamp.
+    @Test func aStunmeshGoRecordIsAcceptedAndMarked() throws {
+        let loop = EventLoop()
+        let store = ScriptedStore("cf", loop: loop)
+        store.values[key] = try RecordBox.seal(Array(#"{"ipv4":"203.0.113.10:35436"}"#.utf8), senderPrivate: N.aPrivate,
+                                               receiverPublic: N.b.publicKey)
+        let b = N.reader([N.lane("cf", store, loop: loop)], loop: loop)
+        guard case .record(let record, _, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("refused"); return }
+        #expect(record == EndpointRecord(ipv4: x))
+        #expect(b.remote?.isStamped == false && b.remote?.timestamp == nil)
+    }
+
+    @Test func forgedAndMissingRecordsAreReportedAsSuch() throws {
+        let loop = EventLoop()
+        let forged = ScriptedStore("forged", loop: loop), empty = ScriptedStore("empty", loop: loop)
+        // Sealed by B for itself: authentic-looking hex that does not open with A's key.
+        forged.values[key] = try RecordBox.seal(Array(#"{"ipv4":"198.51.100.1:1"}"#.utf8), senderPrivate: N.bPrivate,
+                                                receiverPublic: N.b.publicKey)
+        let b = N.reader([N.lane("forged", forged, loop: loop), N.lane("empty", empty, loop: loop)], loop: loop)
+        guard case .rejected(let why)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("a forged record got through"); return }
+        #expect(why.hasPrefix("forged: record does not authenticate"))
+        #expect(b.remote == nil)
+        forged.values = [:]
+        guard case .missing? = b.readNow(keys: N.b, loop: loop) else { Issue.record("expected missing"); return }
+    }
+
+    /// The expiring store's timer republishes the newest record, sealed again with the same ts.
+    @Test func theRepublishTimerRewritesTheNewestRecord() throws {
+        let loop = EventLoop()
+        let dht = ScriptedStore("dht", loop: loop)
+        var clock = 500
+        let a = N.publisher([N.lane("dht", dht, policy: .expiring(republishEvery: 0.2), loop: loop)], loop: loop, clock: { clock })
+        _ = try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get()
+        clock = 900
+        _ = try a.publishNow(EndpointRecord(ipv4: y), keys: N.a, loop: loop)?.get()
+        let first = dht.values[key]
+        LoopDriver.run(loop, for: 0.5)
+        #expect(dht.sets >= 3)
+        #expect(dht.values[key] != first, "a fresh nonce")
+        #expect(opened(dht.values[key]) == #"{"ipv4":"203.0.113.10:40000","ts":900}"#)
+        a.stop()
+    }
+}
