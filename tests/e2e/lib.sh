@@ -736,6 +736,10 @@ EOF6
     echo "$file"
 }
 
+## without_ts — drops stunmeshd's replay timestamp (`,"ts":N`) from a record's JSON on stdin, leaving
+## the part stunmesh-go writes byte for byte (plus `nat` when present).
+without_ts() { sed -E 's/,"ts":[0-9]+//'; }
+
 ## store_record FROM TO — the plaintext JSON of the record peer<FROM> wrote for peer<TO> in the
 ## shared file store, opened independently (PyNaCl); fails when there is none.
 store_record() {
