@@ -102,6 +102,7 @@ final class PeerRuntime {
     }
 
     private func sendPing(timeout: Double) {
+        guard pathMonitor.mayPing(now: WallClock.now()) else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         if target != pingTarget {
             pingTarget = target
