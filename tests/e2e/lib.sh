@@ -38,6 +38,7 @@ declare -A E2E_LAN_IP=([A]=10.0.1.2 [B]=10.0.2.2)
 declare -A E2E_NAT_TYPE=()  # side -> NAT type nat_setup last installed
 declare -A E2E_NAT_XOR=([A]=0x4000 [B]=0x4000)  # side -> eim/fullcone port translation constant
 declare -A E2E_DAEMON_PID=()  # peer -> pid of its stunmeshd (start_stunmeshd)
+declare -A E2E_NAT_PORT_FAULTS=() E2E_NAT_IP_FAULTS=()  # side -> faults of each kind so far
 E2E_STUN1=203.0.113.1
 E2E_STUN2=203.0.113.2
 E2E_STUN_PORT=3478
@@ -649,32 +650,34 @@ now_ts() { date +%s.%N; }
 seconds_since() { awk -v a="$1" -v b="$(now_ts)" 'BEGIN { printf "%.2f", b - a }'; }
 
 ## fault_nat_port SIDE [XOR] — nat<SIDE> gives every flow a new public port: its eim translation
-## constant becomes XOR (default: the next of 0x4000 0x5000 0x6000 0x7000 0x1000 0x2000 0x3000),
-## conntrack flushed — as when a NAT reboots or a CGNAT re-maps.
+## constant becomes XOR, conntrack flushed — as when a NAT reboots or a CGNAT re-maps. By default
+## a constant this run has not used yet (0x1101, 0x1202, … below 0x4000, so WireGuard's port
+## 51820 maps into 49152–65535): a mapping used before may still be open in the other NAT's
+## conntrack (UDP stream timeout 120 s), and then the "fault" would break nothing.
 fault_nat_port() {
     local side=${1#nat} xor=${2:-}
     if [[ -z $xor ]]; then
-        local cycle=(0x4000 0x5000 0x6000 0x7000 0x1000 0x2000 0x3000) i
-        xor=${cycle[0]}
-        for ((i = 0; i < ${#cycle[@]}; i++)); do
-            if ((cycle[i] == ${E2E_NAT_XOR[$side]:-0x4000})); then
-                xor=${cycle[(i + 1) % ${#cycle[@]}]}
-            fi
-        done
+        E2E_NAT_PORT_FAULTS[$side]=$((${E2E_NAT_PORT_FAULTS[$side]:-0} + 1))
+        xor=$(printf '0x%04x' $(((0x1000 + E2E_NAT_PORT_FAULTS[$side] * 0x0101) % 0x4000)))
     fi
     E2E_NAT_XOR[$side]=$xor
     nat_setup "$side" "${E2E_NAT_TYPE[$side]:-eim}"
 }
 
-## fault_nat_ip SIDE [ADDR] — nat<SIDE>'s WAN address becomes ADDR (default: the next of
-## 203.0.113.10–19 for A, .20–29 for B): the old address is removed, the new one added, SNAT uses
-## it, conntrack flushed — as when an ISP hands out a new address.
+## fault_nat_ip SIDE [ADDR] — nat<SIDE>'s WAN address becomes ADDR: the old address is removed,
+## the new one added, SNAT uses it, conntrack flushed — as when an ISP hands out a new address.
+## By default an address this run has not used yet: 203.0.113.11–19, then .30–.64 for A;
+## .21–29, then .65–.99 for B (fresh for the same reason as fault_nat_port's constants).
 fault_nat_ip() {
     local side=${1#nat} addr=${2:-}
     local old=${E2E_WAN[$side]}
     if [[ -z $addr ]]; then
-        local last=${old##*.} base=$([[ $side == A ]] && echo 10 || echo 20)
-        addr="${old%.*}.$((base + (last - base + 1) % 10))"
+        local pool k
+        if [[ $side == A ]]; then pool=({11..19} {30..64}); else pool=({21..29} {65..99}); fi
+        k=${E2E_NAT_IP_FAULTS[$side]:-0}
+        ((k < ${#pool[@]})) || e2e_fail "fault_nat_ip: no unused address left for nat$side"
+        E2E_NAT_IP_FAULTS[$side]=$((k + 1))
+        addr="${old%.*}.${pool[k]}"
     fi
     in_ns "nat$side" ip addr del "$old/24" dev wan
     in_ns "nat$side" ip addr add "$addr/24" dev wan
