@@ -21,7 +21,7 @@
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
-E2E_NS_RE='^sme([0-9]+)-(inet|natA|natB|natC|peerA|peerB|peerC)$'
+E2E_NS_RE='^sme([0-9]+)-(inet|natA|natB|natC|peer[A-Za-z0-9]+)$'
 
 E2E_PREFIX=""          # namespace name prefix of this run, set by e2e_init
 E2E_RUN=""             # run directory (logs, keys, configs, store), set by e2e_init
@@ -36,6 +36,10 @@ declare -A E2E_TUN_ADDR=()  # peer -> tunnel address with prefix length, as give
 declare -A E2E_WAN=([A]=203.0.113.10 [B]=203.0.113.20 [C]=203.0.113.30)
 declare -A E2E_LAN_GW=([A]=10.0.1.1 [B]=10.0.2.1 [C]=10.0.3.1)
 declare -A E2E_LAN_IP=([A]=10.0.1.2 [B]=10.0.2.2 [C]=10.0.3.2)
+declare -A E2E_NAT_TYPE=()  # side -> NAT type nat_setup last installed
+declare -A E2E_NAT_XOR=([A]=0x4000 [B]=0x4000 [C]=0x4000)  # side -> eim/fullcone port translation constant
+declare -A E2E_DAEMON_PID=()  # peer -> pid of its stunmeshd (start_stunmeshd)
+declare -A E2E_NAT_PORT_FAULTS=() E2E_NAT_IP_FAULTS=()  # side -> faults of each kind so far
 E2E_STUN1=203.0.113.1
 E2E_STUN2=203.0.113.2
 E2E_STUN_PORT=3478
@@ -285,23 +289,23 @@ topo_add_side_c() {
 }
 
 ## nat_rules SIDE TYPE — print the nftables ruleset for router nat<SIDE> (A or B).
-## TYPE: eim       endpoint-independent mapping, translated port (sport ^ 0x4000), filtering
-##                 address+port dependent (only replies pass) — the default, like a CPE
+## TYPE: eim       endpoint-independent mapping, translated port (sport ^ E2E_NAT_XOR[SIDE], default
+##                 0x4000), filtering address+port dependent (only replies pass) — the default, like a CPE
 ##       pp        port-preserving snat, same filtering
 ##       symmetric address+port dependent mapping: random port per destination
 ##       fullcone  eim plus inbound dnat of the mirrored port: anyone may send to the mapping
 nat_rules() {
     local side=$1 type=$2
-    local wan=${E2E_WAN[$side]} lan_ip=${E2E_LAN_IP[$side]}
+    local wan=${E2E_WAN[$side]} lan_ip=${E2E_LAN_IP[$side]} xor=${E2E_NAT_XOR[$side]:-0x4000}
     local udp_rule prerouting="" forward_extra=""
     case $type in
-        eim | fullcone) udp_rule="snat ip to $wan : udp sport ^ 0x4000" ;;
+        eim | fullcone) udp_rule="snat ip to $wan : udp sport ^ $xor" ;;
         pp) udp_rule="snat ip to $wan" ;;
         symmetric) udp_rule="snat ip to $wan : 20000-60999 random" ;;
         *) e2e_fail "nat_rules: unknown NAT type '$type' (eim|pp|symmetric|fullcone)" ;;
     esac
     if [[ $type == fullcone ]]; then
-        prerouting="iifname \"wan\" udp dport 1024-65535 dnat ip to $lan_ip : udp dport ^ 0x4000"
+        prerouting="iifname \"wan\" udp dport 1024-65535 dnat ip to $lan_ip : udp dport ^ $xor"
         forward_extra="iifname \"wan\" oifname \"lan\" ct status dnat accept"
     fi
     cat <<EOF
@@ -336,20 +340,27 @@ table ip e2e_filter {
 EOF
 }
 
-## nat_setup SIDE TYPE — (re)install router nat<SIDE>'s rules and flush its conntrack table so
-## the new behaviour applies to every flow. SIDE: A or B (natA/natB accepted).
+## nat_setup SIDE TYPE — (re)install router nat<SIDE>'s rules (in one atomic nft transaction, so
+## no packet passes un-NATed in between) and flush its conntrack table so the new behaviour
+## applies to every flow. SIDE: A or B (natA/natB accepted).
 nat_setup() {
     local side=${1#nat} type=${2:-eim}
     [[ $side == A || $side == B || $side == C ]] || e2e_fail "nat_setup: side must be A, B or C, got '$1'"
     local rules
     rules=$(nat_rules "$side" "$type") || exit 1
-    in_ns "nat$side" nft flush ruleset
-    in_ns "nat$side" nft -f - <<<"$rules"
+    in_ns "nat$side" nft -f - <<<"flush ruleset
+$rules"
     in_ns "nat$side" conntrack -F >/dev/null 2>&1 || true
+    E2E_NAT_TYPE[$side]=$type
 }
 
-## nat_public_port PORT — the outside port the eim/fullcone rule gives inside port PORT.
-nat_public_port() { echo $(($1 ^ 0x4000)); }
+## nat_public_port PORT [SIDE] — the outside port the eim/fullcone rule of nat<SIDE> (default: the
+## default constant 0x4000) gives inside port PORT.
+nat_public_port() {
+    local xor=0x4000
+    [[ -z ${2:-} ]] || xor=${E2E_NAT_XOR[${2#nat}]:-0x4000}
+    echo $(($1 ^ xor))
+}
 
 # ---------------------------------------------------------------------------------------------
 # STUN server
@@ -520,16 +531,20 @@ find_stunmeshd() {
 
 ## write_stunmesh_config PEER OTHER — stunmesh-go style config (<run>/peer<PEER>/config.yaml) for
 ## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
-## E2E_REFRESH (default 10m) and E2E_KEEPALIVE (default 5) tune it.
+## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5) and E2E_MONITOR_MODE (events|interval;
+## unset: no `monitor` key, the daemon's default) tune it.
 write_stunmesh_config() {
     local peer=$1 other=$2
     local file
     file="$(e2e_peer_dir "$peer")/config.yaml"
     local other_name
     other_name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
+    local monitor=""
+    [[ -z ${E2E_MONITOR_MODE:-} ]] || monitor="monitor: { mode: $E2E_MONITOR_MODE }"
     cat >"$file" <<EOF
 refresh_interval: "${E2E_REFRESH:-10m}"
 log: { level: debug }
+$monitor
 stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
 status_file: "$(e2e_peer_dir "$peer")/status.json"
 interfaces:
@@ -595,11 +610,185 @@ restart_wg() {
 }
 
 ## start_stunmeshd PEER CONFIG [BINARY] — run the daemon in peer<PEER>, log in
-## <run>/peer<PEER>/stunmeshd.log; sets E2E_LAST_PID.
+## <run>/peer<PEER>/stunmeshd.log; sets E2E_LAST_PID and E2E_DAEMON_PID[PEER].
 start_stunmeshd() {
     local peer=$1 config=$2 bin=${3:-${E2E_STUNMESHD:-}}
     [[ -n $bin ]] || bin=$(find_stunmeshd) || exit 1
     inpeer_bg "$peer" stunmeshd "$bin" -c "$config"
+    E2E_DAEMON_PID[$peer]=$E2E_LAST_PID
+}
+
+## wg_new_key PEER — give peer<PEER>'s wg0 a fresh key pair (before wg_pair), e.g. to choose roles.
+wg_new_key() {
+    local dir
+    dir=$(e2e_peer_dir "$1")
+    (umask 077 && wg genkey >"$dir/private.key")
+    wg pubkey <"$dir/private.key" >"$dir/public.key"
+    inpeer "$1" wg set wg0 private-key "$dir/private.key"
+}
+
+## wg_key_hex PEER — the peer's public key as lowercase hex (sorts like the key's bytes).
+wg_key_hex() { base64 -d <"$(e2e_peer_dir "$1")/public.key" | od -An -v -tx1 | tr -d ' \n'; }
+
+## wg_initiator P Q — which of the two peers starts handshakes under stunmeshd's rule (the smaller
+## public key, byte-wise, initiates; the other only punches): prints P or Q.
+wg_initiator() {
+    local p q
+    p=$(wg_key_hex "$1")
+    q=$(wg_key_hex "$2")
+    if [[ $p < $q ]]; then echo "$1"; else echo "$2"; fi
+}
+
+## wg_make_initiator P Q — new keys for Q until P is the initiator of the pair (before wg_pair).
+wg_make_initiator() {
+    local i
+    for ((i = 0; i < 64; i++)); do
+        [[ $(wg_initiator "$1" "$2") == "$1" ]] && return 0
+        wg_new_key "$2"
+    done
+    e2e_fail "wg_make_initiator: no key order after 64 tries"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The daemon pair scene (fault tests, benchmarks)
+
+## tunnel_up P Q — P and Q both have a handshake with each other and P pings Q through the tunnel.
+## The handshakes are checked first, so no ping enters the tunnel before there is one.
+tunnel_up() {
+    wg_handshake_age "$1" "$2" >/dev/null && wg_handshake_age "$2" "$1" >/dev/null && tunnel_ping "$1" "$2" >/dev/null
+}
+
+## daemons_alive — e2e_fail naming the first daemon (from start_stunmeshd) that is no longer running.
+daemons_alive() {
+    local peer
+    for peer in "${!E2E_DAEMON_PID[@]}"; do
+        kill -0 "${E2E_DAEMON_PID[$peer]}" 2>/dev/null || e2e_fail "stunmeshd in peer$peer exited"
+    done
+}
+
+## daemon_log PEER — path of peer<PEER>'s stunmeshd log.
+daemon_log() { echo "$(e2e_peer_dir "$1")/stunmeshd.log"; }
+
+## daemon_pair_up [BOUND] — the fault tests' scene: two-NAT topology (eim, eim), STUN, wireguard-go
+## in A (10.99.0.1) and B (10.99.0.2) paired with no endpoint, stunmeshd in both (configs from
+## write_stunmesh_config, so the E2E_* knobs apply; E2E_INITIATOR=A|B picks the initiator, default
+## whatever the fresh keys say); waits up to BOUND (default 60) s until tunnel_up A B and B A, then
+## E2E_SETTLE (default 3) s more, so that each daemon's own once-a-second ping has been answered (an
+## automatic ping target counts failures only after its first answer).
+daemon_pair_up() {
+    local bound=${1:-60}
+    topo_two_nats eim eim
+    start_stun
+    start_wg A 10.99.0.1/24
+    start_wg B 10.99.0.2/24
+    case ${E2E_INITIATOR:-} in
+        A) wg_make_initiator A B ;;
+        B) wg_make_initiator B A ;;
+        "") ;;
+        *) e2e_fail "E2E_INITIATOR must be A or B, got '$E2E_INITIATOR'" ;;
+    esac
+    wg_pair A B
+    local conf_a conf_b
+    conf_a=$(write_stunmesh_config A B)
+    conf_b=$(write_stunmesh_config B A)
+    start_stunmeshd A "$conf_a"
+    start_stunmeshd B "$conf_b"
+    e2e_log "stunmeshd started in peerA (pid ${E2E_DAEMON_PID[A]}) and peerB (pid ${E2E_DAEMON_PID[B]})," \
+        "monitor ${E2E_MONITOR_MODE:-default}, refresh ${E2E_REFRESH:-10m}, initiator peer$(wg_initiator A B)"
+    local deadline=$((SECONDS + bound))
+    until tunnel_up A B && tunnel_up B A; do
+        daemons_alive
+        ((SECONDS < deadline)) || e2e_fail "tunnel not up within $bound s" \
+            "(A endpoint for B: $(wg_endpoint A B), B endpoint for A: $(wg_endpoint B A))"
+        sleep 0.2
+    done
+    e2e_log "tunnel up: A->B $(wg_endpoint A B), B->A $(wg_endpoint B A)"
+    sleep "${E2E_SETTLE:-3}"
+    daemons_alive
+}
+
+# ---------------------------------------------------------------------------------------------
+# Faults: each changes the network under a running tunnel, then returns at once. Call them from
+# the main shell (they update E2E_* state). `now_ts` right after one is the fault's timestamp.
+
+## now_ts — wall-clock seconds with nanoseconds (the clock ping -D stamps replies with).
+now_ts() { date +%s.%N; }
+
+## seconds_since T0 — seconds from T0 (a now_ts value) to now, two decimals.
+seconds_since() { awk -v a="$1" -v b="$(now_ts)" 'BEGIN { printf "%.2f", b - a }'; }
+
+## fault_nat_port SIDE [XOR] — nat<SIDE> gives every flow a new public port: its eim translation
+## constant becomes XOR, conntrack flushed — as when a NAT reboots or a CGNAT re-maps. By default
+## a constant this run has not used yet (0x1101, 0x1202, … below 0x4000, so WireGuard's port
+## 51820 maps into 49152–65535): a mapping used before may still be open in the other NAT's
+## conntrack (UDP stream timeout 120 s), and then the "fault" would break nothing.
+fault_nat_port() {
+    local side=${1#nat} xor=${2:-}
+    if [[ -z $xor ]]; then
+        E2E_NAT_PORT_FAULTS[$side]=$((${E2E_NAT_PORT_FAULTS[$side]:-0} + 1))
+        xor=$(printf '0x%04x' $(((0x1000 + E2E_NAT_PORT_FAULTS[$side] * 0x0101) % 0x4000)))
+    fi
+    E2E_NAT_XOR[$side]=$xor
+    nat_setup "$side" "${E2E_NAT_TYPE[$side]:-eim}"
+}
+
+## fault_nat_ip SIDE [ADDR] — nat<SIDE>'s WAN address becomes ADDR: the old address is removed,
+## the new one added, SNAT uses it, conntrack flushed — as when an ISP hands out a new address.
+## By default an address this run has not used yet: 203.0.113.11–19, then .30–.64 for A;
+## .21–29, then .65–.99 for B (fresh for the same reason as fault_nat_port's constants).
+fault_nat_ip() {
+    local side=${1#nat} addr=${2:-}
+    local old=${E2E_WAN[$side]}
+    if [[ -z $addr ]]; then
+        local pool k
+        if [[ $side == A ]]; then pool=({11..19} {30..64}); else pool=({21..29} {65..99}); fi
+        k=${E2E_NAT_IP_FAULTS[$side]:-0}
+        ((k < ${#pool[@]})) || e2e_fail "fault_nat_ip: no unused address left for nat$side"
+        E2E_NAT_IP_FAULTS[$side]=$((k + 1))
+        addr="${old%.*}.${pool[k]}"
+    fi
+    in_ns "nat$side" ip addr del "$old/24" dev wan
+    in_ns "nat$side" ip addr add "$addr/24" dev wan
+    E2E_WAN[$side]=$addr
+    nat_setup "$side" "${E2E_NAT_TYPE[$side]:-eim}"
+}
+
+## fault_conntrack_flush SIDE — nat<SIDE> forgets every mapping (conntrack -F); rules unchanged.
+fault_conntrack_flush() {
+    in_ns "nat${1#nat}" conntrack -F >/dev/null 2>&1
+}
+
+## fault_uplink SIDE down|up — peer<SIDE>'s uplink loses (regains) carrier: the far end of its
+## eth0 (nat<SIDE>'s lan) goes down (up). eth0 itself stays configured — address and default route
+## kept, NO-CARRIER — as when a cable is pulled or Wi-Fi drops; the NAT's mappings survive.
+fault_uplink() {
+    local side=${1#nat} how=$2
+    [[ $how == up || $how == down ]] || e2e_fail "fault_uplink: down or up, got '$how'"
+    in_ns "nat$side" ip link set lan "$how"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+## restore_time FROM TO T0 BOUND — ping TO's tunnel address from FROM 20 times a second until the
+## first reply; prints the seconds from T0 (now_ts of the fault) to that reply's arrival (ping -D's
+## receive time stamp), two decimals. Fails, printing nothing, when no reply came within BOUND
+## seconds from now. The daemons' own pings go on at their pace meanwhile.
+restore_time() {
+    local from=$1 to=$2 t0=$3 bound=$4
+    local deadline=$(($(date +%s) + bound)) left out stamp
+    while left=$((deadline - $(date +%s))); ((left > 0)); do
+        # -c 1 with -w: keep sending every 50 ms until one reply or the deadline.
+        if out=$(inpeer "$from" ping -n -D -c 1 -i 0.05 -w "$left" "${E2E_TUN_IP[$to]}" 2>/dev/null); then
+            stamp=$(sed -n 's/^\[\([0-9.]*\)\] [0-9]* bytes from .*/\1/p' <<<"$out" | head -n 1)
+            if [[ -n $stamp ]]; then
+                awk -v a="$t0" -v b="$stamp" 'BEGIN { printf "%.2f\n", b - a }'
+                return 0
+            fi
+        fi
+        sleep 0.05
+    done
+    return 1
 }
 
 # ---------------------------------------------------------------------------------------------

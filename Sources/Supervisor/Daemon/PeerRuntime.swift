@@ -128,6 +128,7 @@ final class PeerRuntime {
         // Before we have set an endpoint, a ping only makes WireGuard try a handshake with no
         // endpoint, which fails and holds back the next attempt (our kick) for REKEY_TIMEOUT (5 s).
         guard machine.configuredEndpoint != nil else { return }
+        guard pathMonitor.mayPing(now: WallClock.now()) else { return }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
         // Without an endpoint in WireGuard the ping cannot leave, and its data would make
         // WireGuard try a handshake it cannot send, then hold the next one back for 5 s.

@@ -59,6 +59,19 @@ public struct PathMonitor: Sendable {
     /// Whether some probe currently says the path is broken.
     public var isFailing: Bool { pingFailing || rxStalled || handshakeStale }
 
+    /// How long a WireGuard session stays usable after its handshake (REJECT_AFTER_TIME).
+    public static let sessionLifetime: Double = 180
+
+    /// Whether a ping may go into the tunnel at `now`: only while the last WireGuard reading shows
+    /// a session with the peer (a handshake less than `sessionLifetime` ago). Without one, a ping
+    /// is data that makes wireguard-go start a handshake itself: before the endpoint is set that
+    /// attempt fails yet blocks the next initiation — the kick — for REKEY_TIMEOUT (5 s), and on
+    /// the responder it is the very initiation the roles exist to avoid.
+    public func mayPing(now: Double) -> Bool {
+        guard let last, last.lastHandshake > 0 else { return false }
+        return now - last.lastHandshake < Self.sessionLifetime
+    }
+
     /// Takes a WireGuard reading.
     public mutating func observe(_ sample: Sample) -> Verdict? {
         let wasFailing = isFailing

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Issue 2's measurements of the walking skeleton, printed as a table:
+#   1. start -> first handshake in the two-NAT end-to-end scenario (tests/e2e/test_skeleton.sh's
+#      topology): both stunmeshd started at once, then `wg show wg0 latest-handshakes` polled in both
+#      peers until both report one. Nothing is sent into the tunnel meanwhile (wireguard-go allows
+#      one initiation per 5 s and counts a failed one). Median and max over N runs, each a fresh
+#      topology with fresh keys (so the initiator role falls either way).
+#   2. the stripped size of a static release binary: swift build -c release --static-swift-stdlib
+#      (scratch path .build-static), copied, stripped.
+#   3. idle RSS 60 s after start of a stunmeshd managing two peers (B behind its NAT, and one
+#      public partner; both partners are real wireguard-go peers with their own stunmeshd, so both
+#      tunnels are up and monitored): VmRSS from /proc, for the release binary and the static one.
+#
+#   bash bench/skeleton.sh [-n RUNS] [--no-static]
+# Needs root, the e2e packages (scripts/install-deps) and a release build (swift build -c release;
+# or STUNMESHD=path). Not part of scripts/test.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+# --- one measurement per process (each builds and removes its own topology) ---
+case ${1:-} in
+--handshake-run)
+    bin=$2
+    topo_two_nats eim eim
+    start_stun
+    start_wg A 10.99.0.1/24
+    start_wg B 10.99.0.2/24
+    wg_pair A B
+    conf_a=$(write_stunmesh_config A B)
+    conf_b=$(write_stunmesh_config B A)
+    t0=$(now_ts)
+    start_stunmeshd A "$conf_a" "$bin"
+    start_stunmeshd B "$conf_b" "$bin"
+    ## has_handshake PEER — wg show reports a handshake with the peer's only peer.
+    has_handshake() { inpeer "$1" wg show wg0 latest-handshakes | awk '$2 > 0 { ok = 1 } END { exit !ok }'; }
+    deadline=$((SECONDS + 60))
+    until has_handshake A && has_handshake B; do
+        daemons_alive
+        ((SECONDS < deadline)) || e2e_fail "no handshake within 60 s"
+        sleep 0.02
+    done
+    echo "$(seconds_since "$t0") initiator=peer$(wg_initiator A B)"
+    exit 0
+    ;;
+--rss-run)
+    bin=$2 wait=$3
+    hub_up 2 events "$bin"
+    pid=${E2E_DAEMON_PID[A]}
+    start=$(awk '{ print $22 }' "/proc/$pid/stat")   # start time in ticks since boot
+    hz=$(getconf CLK_TCK)
+    while (($(awk -v hz="$hz" '{ print int($1 * hz) }' /proc/uptime) - start < wait * hz)); do
+        sleep 0.5
+    done
+    daemons_alive
+    # Where the resident pages are, largest first (kB per mapped file), for the record.
+    awk '/^[0-9a-f]+-/ { name = ($6 == "" ? "[anon]" : $6) } /^Rss:/ { r[name] += $2 }
+        END { for (n in r) printf "%d %s\n", r[n], n }' "/proc/$pid/smaps" | sort -rn | head -n 8 >&2
+    echo "$(proc_rss_kb "$pid") $(awk '/^Pss:/ { p = $2 } /^Private_Dirty:/ { d = $2 } END { print p, d }' "/proc/$pid/smaps_rollup") $(proc_threads "$pid")"
+    exit 0
+    ;;
+esac
+
+runs=10 static=1
+while (($# > 0)); do
+    case $1 in
+        -n) runs=$2; shift 2 ;;
+        --no-static) static=0; shift ;;
+        *) echo "usage: $0 [-n RUNS] [--no-static]" >&2; exit 2 ;;
+    esac
+done
+bin=$(bench_binary)
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench-skeleton.XXXXXX")
+echo "# bench/skeleton.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), $(wireguard-go --version 2>&1 | head -n 1)"
+echo "# daemon: $bin; raw results in $out"
+
+# 1. start -> first handshake
+for ((i = 1; i <= runs; i++)); do
+    line=$(bash "$0" --handshake-run "$bin" 2>"$out/handshake-$i.log") || { echo "run $i failed (see $out/handshake-$i.log)"; line="failed"; }
+    echo "$line" >>"$out/handshake.txt"
+    echo "  handshake run $i: $line"
+done
+cut -d' ' -f1 "$out/handshake.txt" >"$out/handshake.values"
+read -r n p50 _ max < <(bench_stats "$out/handshake.values")
+
+# 2. static binary size
+size_line="not measured (--no-static)"
+static_bin=""
+if ((static)); then
+    echo "  building the static release binary (.build-static)…"
+    if (cd "$E2E_ROOT" && swift build -c release --static-swift-stdlib --scratch-path .build-static) >"$out/static-build.log" 2>&1; then
+        static_bin="$out/stunmeshd-static"
+        cp "$(cd "$E2E_ROOT" && swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/stunmeshd" "$static_bin"
+        unstripped=$(stat -c %s "$static_bin")
+        strip "$static_bin"
+        bytes=$(stat -c %s "$static_bin")
+        libs=$(ldd "$static_bin" | awk '{ print $1 }' | grep -v -e linux-vdso -e ld-linux | tr '\n' ' ')
+        size_line=$(awk -v b="$bytes" -v u="$unstripped" 'BEGIN { printf "%.2f MB (%.2f MiB; %d bytes; %.1f MB before strip)", b / 1e6, b / 1048576, b, u / 1e6 }')
+        echo "  static binary links dynamically only: $libs"
+    else
+        size_line="static build failed (see $out/static-build.log)"
+    fi
+fi
+
+# 3. idle RSS after 60 s with two peers
+rss_for() {
+    local b=$1 r
+    r=$(bash "$0" --rss-run "$b" 60 2>"$out/rss-$(basename "$b").log") || { echo "failed (see $out/rss-$(basename "$b").log)"; return; }
+    read -r rss pss dirty threads <<<"$r"
+    awk -v r="$rss" -v p="$pss" -v d="$dirty" -v t="$threads" \
+        'BEGIN { printf "%.2f MB VmRSS (%d kB; PSS %d kB; private dirty %d kB; %d thread(s))", r * 1024 / 1e6, r, p, d, t }'
+}
+rss_release=$(rss_for "$bin")
+rss_static="not measured"
+[[ -z $static_bin ]] || rss_static=$(rss_for "$static_bin")
+
+echo
+printf '| %-52s | %s |\n' "measure" "result"
+printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "$(printf -- '-%.0s' {1..60})"
+printf '| %-52s | %s |\n' "start -> first handshake, median of $n runs" "$p50 s"
+printf '| %-52s | %s |\n' "start -> first handshake, max of $n runs" "$max s"
+printf '| %-52s | %s |\n' "static release binary, stripped" "$size_line"
+printf '| %-52s | %s |\n' "idle RSS 60 s after start, 2 peers (release build)" "$rss_release"
+printf '| %-52s | %s |\n' "idle RSS 60 s after start, 2 peers (static build)" "$rss_static"
+for b in stunmeshd stunmeshd-static; do
+    [[ -f $out/rss-$b.log ]] || continue
+    echo
+    echo "largest resident mappings of $b after 60 s (kB):"
+    grep -E '^[0-9]+ [/\[]' "$out/rss-$b.log" | sed 's/^/    /'
+done
