@@ -131,7 +131,29 @@ extension PeerHealth {
             ("last_success", stats.lastSuccess.map(time) ?? .null),
             ("last_failure", stats.lastFailure.map { time($0.at) } ?? .null),
             ("last_error", stats.lastFailure.map { .string($0.error) } ?? .null),
+            ("stores", .array(storeHealth.map(storeHealthJSON))),
         ])
+    }
+
+    /// One of the peer's stores: health, writes made and skipped, and Cloudflare's budget.
+    private func storeHealthJSON(_ h: StoreHealth) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("plugin", .string(h.plugin)), ("name", .string(h.store)), ("healthy", .bool(h.isHealthy)),
+            ("consecutive_failures", .number(Double(h.consecutiveFailures))),
+            ("last_success", h.lastSuccess.map(time) ?? .null),
+            ("last_error", h.lastError.map { .string($0) } ?? .null),
+            ("last_error_at", h.lastErrorAt.map(time) ?? .null),
+            ("last_write", h.lastWrite.map(time) ?? .null),
+            ("writes", .number(Double(h.writes))), ("writes_skipped", .number(Double(h.writesSkipped))),
+        ]
+        if let requests = h.requests { members.append(("requests", .number(Double(requests)))) }
+        if let budget = h.cloudflareBudget {
+            members.append(("cloudflare_budget", .object([
+                ("used_last_5m", .number(Double(budget.used))), ("limit", .number(Double(budget.limit))),
+                ("blocked_for_s", budget.blockedFor.map { .number($0) } ?? .null),
+            ])))
+        }
+        return .object(members)
     }
 
     private func endpointJSON(_ seen: PeerHistory.EndpointSeen?) -> JSONValue {

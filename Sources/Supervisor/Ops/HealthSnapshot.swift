@@ -84,6 +84,8 @@ public struct PeerHealth: Sendable {
     public var storeName: String
     /// The store calls this peer made.
     public var storeStats: StoreStats
+    /// Each of the peer's stores as `RecordExchange` sees it: health, writes, Cloudflare budget.
+    public var storeHealth: [StoreHealth] = []
 
     /// A peer's health from its parts.
     public init(interface: String, name: String, publicKey: String, state: PeerStateMachine.State,
