@@ -74,36 +74,13 @@ final class StunRawSocket {
         // A raw socket's destination port must be 0 (or, for IPv6, the protocol): the UDP
         // header carries the real one.
         let destination = Endpoint(address: server.address, port: 0)
-        let sent = datagram.withUnsafeBytes { bytes in
-            destination.withSockaddr { address, length in
-                Result { () throws(Errno) -> Int in try Sys.sendto(fd, bytes, address, length) }
-            }
-        }
-        _ = try sent.get()
+        try Sys.send(fd, datagram, to: destination)
     }
 
     /// The next queued packet (IPv4: IP header included; IPv6: from the UDP header) and the
     /// address it came from, or nil when none is queued.
     func receive() throws(Errno) -> (bytes: [UInt8], sender: IPAddress?)? {
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let received = buffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    Result { () throws(Errno) -> (Int, IPAddress?) in
-                        let count = try Sys.recvfrom(fd, bytes, address, &length)
-                        return (count, Endpoint(sockaddr: address)?.address)
-                    }
-                }
-            }
-        }
-        do {
-            let (count, sender) = try received.get()
-            return (Array(buffer[..<count]), sender)
-        } catch .wouldBlock {
-            return nil
-        }
+        try Sys.receiveDatagram(fd)
     }
 
     /// The next queued STUN-looking datagram, parsed, or nil when none is queued; packets that

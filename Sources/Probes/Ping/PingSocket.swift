@@ -62,36 +62,14 @@ final class PingSocket {
 
     /// Sends one ICMP message to `target` (the kernel adds the IP header).
     func send(_ message: [UInt8], to target: IPAddress) throws(Errno) {
-        let sent = message.withUnsafeBytes { bytes in
-            Endpoint(address: target, port: 0).withSockaddr { address, length in
-                Result { () throws(Errno) -> Int in try Sys.sendto(fd, bytes, address, length) }
-            }
-        }
-        _ = try sent.get()
+        try Sys.send(fd, message, to: Endpoint(address: target, port: 0))
     }
 
     /// The next queued packet (with its IPv4 header for AF_INET) and the address it came from
     /// (nil if the kernel gave none of a known family), or nil when none is queued.
     func receive() throws(Errno) -> (packet: [UInt8], source: IPAddress?)? {
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let received = buffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    Result { () throws(Errno) -> (Int, IPAddress?) in
-                        let count = try Sys.recvfrom(fd, bytes, address, &length)
-                        return (count, Endpoint(sockaddr: address)?.address)
-                    }
-                }
-            }
-        }
-        do {
-            let (count, source) = try received.get()
-            return (Array(buffer[..<min(count, buffer.count)]), source)
-        } catch .wouldBlock {
-            return nil
-        }
+        guard let (bytes, sender) = try Sys.receiveDatagram(fd) else { return nil }
+        return (bytes, sender)
     }
 
     /// Discards what was queued before the interface binding and filter were in place.
