@@ -82,11 +82,11 @@ import Testing
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh(initiator: false))))
-            == [.punch(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
+            == [.punch(theirs), .setEndpoint(theirs, keepalive: 0, kick: false), .armTimer(.handshakeWait, seconds: 2)])
         #expect(m.keepaliveWithheld)
         _ = m.handle(.configured)
         #expect(m.state == .monitoring)
-        #expect(withoutLogs(m.handle(.pathRecovered)) == [.setKeepalive(25)])
+        #expect(withoutLogs(m.handle(.pathRecovered)) == [.cancelTimer(.handshakeWait), .setKeepalive(25)])
         #expect(!m.keepaliveWithheld)
     }
 
@@ -97,8 +97,21 @@ import Testing
         _ = m.handle(.published)
         _ = m.handle(.remoteEndpoint(theirs, fresh(initiator: false)))
         _ = m.handle(.configured)
-        #expect(m.handle(.handshakeCompleted) == [.setKeepalive(25)])
+        #expect(m.handle(.handshakeCompleted) == [.cancelTimer(.handshakeWait), .setKeepalive(25)])
         #expect(m.handle(.handshakeCompleted) == [], "only once")
+        #expect(m.handle(.timerFired(.handshakeWait)) == [], "a late timer changes nothing")
+    }
+
+    @Test func theResponderInitiatesWhenNoHandshakeCameInTime() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        _ = m.handle(.remoteEndpoint(theirs, fresh(initiator: false)))
+        _ = m.handle(.configured)
+        #expect(withoutLogs(m.handle(.timerFired(.handshakeWait))) == [.setKeepalive(25)])
+        #expect(!m.keepaliveWithheld)
+        #expect(m.handle(.handshakeCompleted) == [])
         #expect(m.state == .monitoring)
     }
 
@@ -396,7 +409,7 @@ import Testing
 
     @Test func stopCancelsTimersAndIgnoresLateCompletions() {
         var m = monitoring()
-        #expect(m.handle(.stop) == [.cancelTimer(.retry), .cancelTimer(.refresh)])
+        #expect(m.handle(.stop) == [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)])
         #expect(m.state == .stopped)
         #expect(m.handle(.discovered(mine)) == [])
         #expect(m.handle(.timerFired(.refresh)) == [])

@@ -49,6 +49,9 @@ final class PeerRuntime {
     private var operation = 0
     private lazy var retryTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.handle(.timerFired(.retry)) }
     private lazy var refreshTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.handle(.timerFired(.refresh)) }
+    private lazy var handshakeWaitTimer = TimerWatcher(loop: interface.loop) { [unowned self] in
+        self.handle(.timerFired(.handshakeWait))
+    }
     /// Called after every event with the new state (the daemon watches for -oneshot).
     var onStateChange: ((PeerRuntime) -> Void)?
 
@@ -229,7 +232,11 @@ final class PeerRuntime {
     }
 
     private func timer(_ which: PeerStateMachine.Timer) -> TimerWatcher {
-        which == .retry ? retryTimer : refreshTimer
+        switch which {
+        case .retry: retryTimer
+        case .refresh: refreshTimer
+        case .handshakeWait: handshakeWaitTimer
+        }
     }
 
     /// Runs `completion` only if no newer operation started and the peer is not stopped.

@@ -157,6 +157,7 @@ public struct PeerHistory: Sendable {
         case .handshakeCompleted: return "handshake completed"
         case .timerFired(.retry): return "retry timer"
         case .timerFired(.refresh): return "refresh interval elapsed"
+        case .timerFired(.handshakeWait): return "no handshake from the initiator"
         case .stop: return "stopped"
         }
     }

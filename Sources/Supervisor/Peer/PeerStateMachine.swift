@@ -82,6 +82,10 @@ public struct PeerStateMachine: Sendable {
         case retry
         /// The long fallback interval after which everything is refreshed.
         case refresh
+        /// How long the responder waits for the initiator's handshake before starting one itself
+        /// (the initiator's kick can reach our NAT before our punch opened it; WireGuard then
+        /// waits 5 s before its next initiation).
+        case handshakeWait
     }
 
     /// What the daemon must do.
@@ -133,11 +137,13 @@ public struct PeerStateMachine: Sendable {
         public var pollCap: Double
         /// Relative jitter applied to every delay (0.2 = ±20 %).
         public var jitter: Double
+        /// Seconds the responder waits for the initiator's handshake before initiating itself.
+        public var handshakeWait: Double
 
         /// Settings with the daemon's defaults for the timing.
         public init(refreshInterval: Double, keepalive: Int = 25,
                     retryBase: Double = 1, retryCap: Double = 60, pollBase: Double = 0.25, pollCap: Double = 30,
-                    jitter: Double = 0.2) {
+                    jitter: Double = 0.2, handshakeWait: Double = 2) {
             self.refreshInterval = refreshInterval
             self.keepalive = keepalive
             self.retryBase = retryBase
@@ -145,6 +151,7 @@ public struct PeerStateMachine: Sendable {
             self.pollBase = pollBase
             self.pollCap = pollCap
             self.jitter = jitter
+            self.handshakeWait = handshakeWait
         }
     }
 
@@ -184,7 +191,7 @@ public struct PeerStateMachine: Sendable {
             return []
         case (_, .stop):
             state = .stopped
-            return [.cancelTimer(.retry), .cancelTimer(.refresh)]
+            return [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)]
 
         case (.idle, .start):
             return enter(.discover)
@@ -199,6 +206,8 @@ public struct PeerStateMachine: Sendable {
             return pathRecovered()
         case (_, .handshakeCompleted):
             return restoreKeepalive()
+        case (_, .timerFired(.handshakeWait)):
+            return handshakeWaitElapsed()
 
         case (.discovering, .discovered(let endpoints)):
             mapping = endpoints
@@ -284,7 +293,17 @@ public struct PeerStateMachine: Sendable {
     private mutating func restoreKeepalive() -> [Action] {
         guard keepaliveWithheld else { return [] }
         keepaliveWithheld = false
-        return [.setKeepalive(settings.keepalive)]
+        return [.cancelTimer(.handshakeWait), .setKeepalive(settings.keepalive)]
+    }
+
+    /// No handshake reached the responder in `handshakeWait`: the initiator's first initiation
+    /// was most likely dropped by our NAT before the punch opened it. It is not in flight any
+    /// more, so starting one ourselves (keepalive 0 → N) cannot collide with it.
+    private mutating func handshakeWaitElapsed() -> [Action] {
+        guard keepaliveWithheld else { return [] }
+        keepaliveWithheld = false
+        return [.log(.info, "no handshake from the initiator in \(Self.seconds(settings.handshakeWait))s: initiating"),
+                .setKeepalive(settings.keepalive)]
     }
 
     private mutating func pathRecovered() -> [Action] {
@@ -293,7 +312,7 @@ public struct PeerStateMachine: Sendable {
         var actions: [Action] = [.log(.info, "path recovered")]
         if keepaliveWithheld {
             keepaliveWithheld = false
-            actions.append(.setKeepalive(settings.keepalive))
+            actions += [.cancelTimer(.handshakeWait), .setKeepalive(settings.keepalive)]
         }
         if case .waitingToRetry = state, configuredEndpoint != nil {
             actions += enterMonitoring()
@@ -336,6 +355,7 @@ public struct PeerStateMachine: Sendable {
         }
         keepaliveWithheld = keepalive > 0
         return [.punch(endpoint), .setEndpoint(endpoint, keepalive: 0, kick: false)]
+            + (keepaliveWithheld ? [.armTimer(.handshakeWait, seconds: settings.handshakeWait)] : [])
     }
 
     /// Waits, then runs the cycle again (discover; publish only if we moved; read the record).
