@@ -62,7 +62,7 @@ extension ConfigDecoder {
             apiURL = url
         }
         return .cloudflare(zone: zone, token: token, subdomain: subdomain?.isEmpty == false ? subdomain : nil,
-                           apiURL: apiURL, dedup: dedup)
+                           apiURL: apiURL, dedup: dedup, caFile: try caFile(&fields))
     }
 
     /// `endpoint` and `endpoints` (merged in that order, http(s) URLs without a trailing slash,
@@ -107,7 +107,19 @@ extension ConfigDecoder {
                                   line: n.line)
             }
         }
-        return .openDHT(endpoints: endpoints, magic: magic, timeout: timeout, republishInterval: republish)
+        return .openDHT(endpoints: endpoints, magic: magic, timeout: timeout, republishInterval: republish,
+                        caFile: try caFile(&fields))
+    }
+
+    /// `ca_file`: a PEM bundle (an absolute path) that HTTPS is verified against instead of the
+    /// system's CA store. Verification itself cannot be turned off.
+    mutating func caFile(_ fields: inout ConfigFields) throws(ConfigError) -> String? {
+        guard let n = fields.take("ca_file") else { return nil }
+        let path = try n.string(at: fields.path("ca_file"))
+        guard path.hasPrefix("/") else {
+            throw ConfigError(keyPath: fields.path("ca_file"), message: "must be an absolute path to a PEM file", line: n.line)
+        }
+        return path
     }
 
     /// The non-empty string under `key`, or an error naming it.

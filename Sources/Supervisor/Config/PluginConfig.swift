@@ -11,12 +11,14 @@ public enum PluginConfig: Equatable, Sendable {
     /// (`type: shell`; stunmesh-go's contrib shell plugins take their settings as args).
     case shell(command: String, args: [String] = [], dedup: Bool)
     /// TXT records in a Cloudflare zone (`type: builtin, name: cloudflare`). `apiURL` replaces
-    /// the API base (a stunmeshd extension for tests).
-    case cloudflare(zone: String, token: String, subdomain: String?, apiURL: String?, dedup: Bool)
+    /// the API base (a stunmeshd extension for tests); `caFile` is a PEM bundle to verify TLS
+    /// with instead of the system's (`ca_file`, an extension; verification is never off).
+    case cloudflare(zone: String, token: String, subdomain: String?, apiURL: String?, dedup: Bool, caFile: String? = nil)
     /// An OpenDHT proxy (`type: builtin, name: opendht`): endpoints tried in order, envelope
     /// magic, request timeout in seconds, and how often an unchanged record is republished
     /// (`republish_interval`, a stunmeshd extension: values expire after 10 minutes).
-    case openDHT(endpoints: [String], magic: String, timeout: Double, republishInterval: Double = 300)
+    /// `caFile` as for Cloudflare, for https endpoints.
+    case openDHT(endpoints: [String], magic: String, timeout: Double, republishInterval: Double = 300, caFile: String? = nil)
 }
 
 extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -29,12 +31,12 @@ extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             return "exec(command: \(command), args: \(args), dedup: \(dedup))"
         case .shell(let command, let args, let dedup):
             return "shell(command: \(command), args: \(args), dedup: \(dedup))"
-        case .cloudflare(let zone, _, let subdomain, let apiURL, let dedup):
+        case .cloudflare(let zone, _, let subdomain, let apiURL, let dedup, let caFile):
             return "cloudflare(zone: \(zone), token: <redacted>, subdomain: \(subdomain ?? "-"), "
-                + "apiURL: \(apiURL ?? "-"), dedup: \(dedup))"
-        case .openDHT(let endpoints, let magic, let timeout, let republishInterval):
+                + "apiURL: \(apiURL ?? "-"), dedup: \(dedup), caFile: \(caFile ?? "-"))"
+        case .openDHT(let endpoints, let magic, let timeout, let republishInterval, let caFile):
             return "openDHT(endpoints: \(endpoints), magic: \(magic), timeout: \(timeout), "
-                + "republishInterval: \(republishInterval))"
+                + "republishInterval: \(republishInterval), caFile: \(caFile ?? "-"))"
         }
     }
 

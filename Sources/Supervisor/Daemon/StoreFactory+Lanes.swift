@@ -14,7 +14,7 @@ extension StoreFactory {
         switch plugin {
         case .file, .cloudflare: return rewrite
         case .exec(_, _, let dedup), .shell(_, _, let dedup): return dedup ? rewrite : .always
-        case .openDHT(_, _, _, let republishInterval): return .expiring(republishEvery: republishInterval)
+        case .openDHT(_, _, _, let republishInterval, _): return .expiring(republishEvery: republishInterval)
         }
     }
 
@@ -26,7 +26,7 @@ extension StoreFactory {
         case .file: return 5
         case .exec, .shell: return 31
         case .cloudflare: return 3 * 10 + 1
-        case .openDHT(let endpoints, _, let timeout, _): return timeout * Double(max(1, endpoints.count)) + 1
+        case .openDHT(let endpoints, _, let timeout, _, _): return timeout * Double(max(1, endpoints.count)) + 1
         }
     }
 

@@ -15,11 +15,12 @@ enum StoreFactory {
             return (ExecPluginStore(loop: loop, command: command, args: args), dedup)
         case .shell(let command, let args, let dedup):
             return (ShellPluginStore(loop: loop, command: command, args: args), dedup)
-        case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup):
+        case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup, let caFile):
             return (CloudflareStore(loop: loop, client: http(), zone: zone, token: token, subdomain: subdomain,
-                                    apiURL: apiURL ?? CloudflareStore.defaultAPIURL), dedup)
-        case .openDHT(let endpoints, let magic, let timeout, _):
-            return (OpenDHTStore(loop: loop, client: http(), endpoints: endpoints, magic: magic, timeout: timeout), false)
+                                    apiURL: apiURL ?? CloudflareStore.defaultAPIURL, caFile: caFile), dedup)
+        case .openDHT(let endpoints, let magic, let timeout, _, let caFile):
+            return (OpenDHTStore(loop: loop, client: http(), endpoints: endpoints, magic: magic, timeout: timeout,
+                                 caFile: caFile), false)
         }
     }
 }
