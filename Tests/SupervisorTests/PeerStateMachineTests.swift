@@ -291,6 +291,16 @@ import Testing
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
     }
 
+    @Test func aDeviceResetWritesTheUnchangedEndpointAgain() {
+        var m = monitoring()
+        #expect(withoutLogs(m.handle(.deviceReset("wg0 re-created"))) == [.cancelTimer(.handshakeWait), .cancelTimer(.refresh), .discover])
+        #expect(m.configuredEndpoint == nil)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        // The record still says `theirs`, but the new device has no endpoint: write it.
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
+    }
+
     @Test func aNetworkChangeCutsARetryWaitShort() {
         var m = machine()
         _ = m.handle(.start)

@@ -182,6 +182,13 @@ final class PeerRuntime {
         trigger(.network(what))
     }
 
+    /// The interface's WireGuard device was re-created or its listen port changed: what we wrote
+    /// to it is gone; re-discover and write the endpoint again.
+    func deviceReset(_ what: String) {
+        lastTrigger = (.network(what), WallClock.now())
+        handle(.deviceReset(what))
+    }
+
     /// An operator asked for a re-discovery (SIGUSR2).
     func rediscover() {
         trigger(.manual)

@@ -191,6 +191,6 @@ extension Daemon {
     func interfaceChanged(_ interface: InterfaceRuntime, _ change: String) {
         logger.warning("\(change): re-discovering its peers", metadata: ["interface": "\(interface.name)"])
         interface.resetPingers()
-        for peer in peers where peer.interface === interface { peer.networkChanged(change) }
+        for peer in peers where peer.interface === interface { peer.deviceReset(change) }
     }
 }

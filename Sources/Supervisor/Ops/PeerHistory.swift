@@ -155,6 +155,7 @@ public struct PeerHistory: Sendable {
         case .pathFailed(let signal): return "path failed (\(signal))"
         case .pathRecovered: return "path recovered"
         case .handshakeCompleted: return "handshake completed"
+        case .deviceReset(let what): return "WireGuard device reset (\(what))"
         case .timerFired(.retry): return "retry timer"
         case .timerFired(.refresh): return "refresh interval elapsed"
         case .timerFired(.handshakeWait): return "no handshake from the initiator"

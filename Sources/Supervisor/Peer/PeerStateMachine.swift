@@ -70,6 +70,9 @@ public struct PeerStateMachine: Sendable {
         case pathRecovered
         /// WireGuard completed a handshake with the peer (its last-handshake time moved on).
         case handshakeCompleted
+        /// The WireGuard device was re-created (or its listen port changed): whatever we wrote to
+        /// it is gone, so the endpoint must be written again even if the record did not change.
+        case deviceReset(String)
         /// A timer armed by `armTimer` fired.
         case timerFired(Timer)
         /// The daemon is shutting down.
@@ -206,6 +209,10 @@ public struct PeerStateMachine: Sendable {
             return pathRecovered()
         case (_, .handshakeCompleted):
             return restoreKeepalive()
+        case (_, .deviceReset(let what)):
+            configuredEndpoint = nil
+            keepaliveWithheld = false
+            return [.cancelTimer(.handshakeWait)] + refreshNow(.network(what))
         case (_, .timerFired(.handshakeWait)):
             return handshakeWaitElapsed()
 
