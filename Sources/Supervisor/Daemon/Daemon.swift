@@ -128,7 +128,11 @@ public final class Daemon {
                 guard !changes.isEmpty else { return }
                 let what = NetworkWatch.describe(changes)
                 self.logger.info("network changed", metadata: ["changes": "\(what)"])
-                for peer in self.peers { peer.networkChanged(what) }
+                // A WireGuard interface of ours deleted or added again: what we wrote to it is gone.
+                let recreated = Set(changes.compactMap(NetworkWatch.recreatedLink))
+                for peer in self.peers {
+                    if recreated.contains(peer.interface.name) { peer.deviceReset(what) } else { peer.networkChanged(what) }
+                }
             }
         } catch {
             logger.warning("netlink unavailable, network changes will not trigger re-discovery: \(error)")

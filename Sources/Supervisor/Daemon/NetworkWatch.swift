@@ -59,6 +59,15 @@ final class NetworkWatch {
         }
     }
 
+    /// The link a change adds or removes, if it does (a WireGuard interface re-created shows as
+    /// one of these).
+    static func recreatedLink(_ change: NetworkChange) -> String? {
+        switch change {
+        case .linkAdded(let name, _), .linkRemoved(let name, _): return name
+        default: return nil
+        }
+    }
+
     /// A one-line account of a burst for logs and status, e.g. "eth0 down, eth0 up".
     static func describe(_ changes: [NetworkChange]) -> String {
         var parts: [String] = []
