@@ -130,9 +130,9 @@ extension ConfigDecoder {
 
     /// `text` without trailing slashes when it is an http:// or https:// URL with a host.
     static func httpURL(_ text: String) -> String? {
-        guard let schemeEnd = text.firstRange(of: "://"),
-              ["http", "https"].contains(text[..<schemeEnd.lowerBound].lowercased()) else { return nil }
-        let host = text[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let scheme = ["http://", "https://"].first(where: { text.prefix($0.count).lowercased() == $0 })
+        else { return nil }
+        let host = text.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !host.isEmpty, !text.contains(where: \.isWhitespace) else { return nil }
         var url = Substring(text)
         while url.hasSuffix("/") { url = url.dropLast() }
