@@ -18,14 +18,16 @@ let swiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
 ]
 
-/// How the release executable is linked (docs/benchmarks.md, binary size): with lld, relative
-/// relocations packed (DT_RELR, glibc >= 2.36: 0.6 MB less to store and to read at start), and
-/// without exporting every symbol (`--static-swift-stdlib` asks for -export-dynamic; the daemon
-/// loads no plugin that would resolve symbols against it).
+/// How the release executable is linked (docs/benchmarks.md, size and memory): with lld, relative
+/// relocations packed (DT_RELR, glibc >= 2.36: 0.6 MB less to store and to read at start), without
+/// exporting every symbol (`--static-swift-stdlib` asks for -export-dynamic; the daemon loads no
+/// plugin that would resolve symbols against it), and with GCC's libstdc++ linked statically (see
+/// linker/static-libstdc++/libstdc++.so: ~0.14 MB more binary, ~1-2 MB less resident memory).
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-use-ld=lld",
                   "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                  "-Xlinker", "--no-export-dynamic"],
+                  "-Xlinker", "--no-export-dynamic",
+                  "-L\(Context.packageDirectory)/linker/static-libstdc++"],
                  .when(configuration: .release)),
 ]
 
@@ -46,7 +48,7 @@ let package = Package(
         cLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         cLibrary("CJansson", pkgConfig: "jansson", apt: "libjansson-dev"),
         cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
-        cLibrary("COpenSSLCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
+        cLibrary("CNettle", pkgConfig: "nettle", apt: "nettle-dev"),
         cLibrary("CLinuxNet", apt: "linux-libc-dev"),
 
         // Swift modules, each with one job.
@@ -55,7 +57,7 @@ let package = Package(
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: swiftSettings),
         .target(name: "Stun", dependencies: ["CZlib", "CLinuxNet", "SystemCalls", "EventLoop"],
                 swiftSettings: swiftSettings),
-        .target(name: "Record", dependencies: ["CSodium", "COpenSSLCrypto", "JSON", "SystemCalls"], swiftSettings: swiftSettings),
+        .target(name: "Record", dependencies: ["CSodium", "CNettle", "JSON", "SystemCalls"], swiftSettings: swiftSettings),
         .target(name: "Probes",
                 dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl", "CLinuxNet"],
                 swiftSettings: swiftSettings),

@@ -1,4 +1,4 @@
-import COpenSSLCrypto
+import CNettle
 
 /// Where a record lives in a store: stunmesh-go's key scheme, which both peers must compute the
 /// same way. A node writes its record for a peer under `forRecord(from: ownPublic, to: peerPublic)`
@@ -8,12 +8,11 @@ public enum StoreKey {
     /// public keys.
     public static func forRecord(from sender: WireGuardKey, to receiver: WireGuardKey) -> String {
         let input = sender.bytes + receiver.bytes
-        var digest = [UInt8](repeating: 0, count: 20)
-        var length: UInt32 = 0
-        let ok = input.withUnsafeBufferPointer {
-            EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha1(), nil)
-        }
-        precondition(ok == 1 && length == 20, "OpenSSL's SHA-1 failed")
+        var digest = [UInt8](repeating: 0, count: Int(SHA1_DIGEST_SIZE))
+        var context = sha1_ctx()
+        nettle_sha1_init(&context)
+        input.withUnsafeBufferPointer { nettle_sha1_update(&context, $0.count, $0.baseAddress) }
+        nettle_sha1_digest(&context, digest.count, &digest)
         return Hex.encode(digest)
     }
 }
