@@ -43,7 +43,8 @@ let package = Package(
         // C libraries, one target per library, named after what they wrap.
         cLibrary("CLibEV", apt: "libev-dev"),
         cLibrary("CLibMNL", pkgConfig: "libmnl", apt: "libmnl-dev"),
-        cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+        // libcurl: built against its header (libcurl4-openssl-dev), not linked; dlopen'ed for HTTP stores.
+        .target(name: "CCurl"),
         cLibrary("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
         cLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         cLibrary("CJansson", pkgConfig: "jansson", apt: "libjansson-dev"),

@@ -18,7 +18,7 @@ import Testing
         let store: CloudflareStore
 
         init(subdomain: String? = "mesh", timeout: Double = 5, callLimit: Int = 1200) throws {
-            client = HTTPClient(loop: loop)
+            client = try HTTPClient(loop: loop)
             server = try FakeCloudflare(loop: loop, client: client)
             store = CloudflareStore(loop: loop, client: client, zone: FakeCloudflare.zone, token: FakeCloudflare.token,
                                     subdomain: subdomain, apiURL: server.apiURL, timeout: timeout, callLimit: callLimit)

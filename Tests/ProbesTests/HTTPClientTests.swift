@@ -18,7 +18,7 @@ import Testing
         let port = try H.bindLoopback(listener)
         #expect(listen(listener, 8) == 0)
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         var ticks = 0
         let ticker = TimerWatcher(loop: loop) { ticks += 1 }
         ticker.start(after: 0.05, repeat: 0.05)
@@ -34,7 +34,7 @@ import Testing
 
     @Test func aRefusedConnectionIsAnError() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let port = try H.closedPort()
         let result = H.send(client, loop, HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/", timeout: 5))
         guard case .failure(let error)? = result else { Issue.record("expected a failure, got \(String(describing: result))"); return }
@@ -43,7 +43,7 @@ import Testing
 
     @Test func requestsRunConcurrently() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let server = try FakeCloudflare(loop: loop, client: client)
         defer { server.stop() }
         server.control([("mode", .string("slow")), ("delay", .number(0.6))])
@@ -69,7 +69,7 @@ import Testing
 
     @Test func aCancelledRequestNeverCompletes() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let server = try FakeCloudflare(loop: loop, client: client)
         defer { server.stop() }
         server.control([("mode", .string("slow")), ("delay", .number(0.5))])
@@ -94,7 +94,7 @@ import Testing
 
     @Test func completionsRunOnTheLoopNeverInsideSend() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         var result: Result<HTTPResponse, HTTPError>?
         client.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:1/", headers: ["X-Bad: a\r\nInjected: b"], timeout: 1)) { result = $0 }
         #expect(result == nil, "completion ran inside send")
@@ -112,7 +112,7 @@ import Testing
 
     @Test func responsesAreBoundedInSize() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let server = try FakeCloudflare(loop: loop, client: client)
         defer { server.stop() }
         // With a Content-Length libcurl refuses at once; a chunked body is cut off as it arrives.
@@ -136,7 +136,7 @@ import Testing
                             "-keyout", key, "-out", cert])
         try #require(status == 0, "openssl could not make a test certificate")
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let server = try FakeCloudflare(loop: loop, client: client, tls: (cert, key))
         defer { server.stop() }
         let url = "https://127.0.0.1:\(server.port)/__bytes?n=5"
@@ -149,7 +149,7 @@ import Testing
 
     @Test func methodsBodiesAndHeadersReachTheServer() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let server = try FakeCloudflare(loop: loop, client: client)
         defer { server.stop() }
         let auth = "Authorization: Bearer \(FakeCloudflare.token)"

@@ -55,7 +55,7 @@ import Testing
 
     @Test func everyEndpointDownIsAnErrorNamingThemAll() throws {
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         let first = try HTTPFixture.closedPort(), second = try HTTPFixture.closedPort()
         let store = OpenDHTStore(loop: loop, client: client, endpoints: ["http://127.0.0.1:\(first)/", "http://127.0.0.1:\(second)"])
         #expect(store.name == "opendht http://127.0.0.1:\(first), http://127.0.0.1:\(second)")
@@ -74,7 +74,7 @@ import Testing
         let dht = try OpenDHTTestNetwork.start()
         defer { dht.stop() }
         let loop = EventLoop()
-        let client = HTTPClient(loop: loop)
+        let client = try HTTPClient(loop: loop)
         try #require(dht.waitUntilPutsWork(client, loop), "the two dhtnodes never accepted a put")
         let writer = OpenDHTStore(loop: loop, client: client, endpoints: [dht.proxies[0]])
         let reader = OpenDHTStore(loop: loop, client: client, endpoints: [dht.proxies[1]], timeout: 10)

@@ -6,6 +6,7 @@
 #   start_fake_cloudflare      tests/support/fake_cloudflare.py in inet (203.0.113.1:<port>)
 #   cloudflare_control JSON    switch the stand-in's mode (ok, error, 429, slow, …)
 #   write_store_config PEER OTHER PEER_STORES PLUGINS_YAML   a config naming these stores
+#   maps_libcurl PID…          the daemons (HTTP stores) have libcurl mapped
 #
 # Both servers run inside the run's inet namespace, so cleanup kills them with everything else.
 
@@ -88,6 +89,16 @@ plugins:
 $plugins
 CONFIG
     echo "$file"
+}
+
+## maps_libcurl PID… — fails unless every PID is a stunmeshd that has libcurl mapped: it is loaded at
+## run time, for HTTP stores only (test_cli checks that a file-store daemon does not map it).
+maps_libcurl() {
+    local pid
+    for pid in "$@"; do
+        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == stunmeshd ]] || e2e_fail "pid $pid is not stunmeshd"
+        grep -q '/libcurl' "/proc/$pid/maps" || e2e_fail "stunmeshd $pid (HTTP store) has not mapped libcurl"
+    done
 }
 
 ## wait_connected SECONDS PID_A PID_B — until both peers have a handshake and A pings B through the

@@ -2,11 +2,24 @@
 # The daemon's contract at its edges, on a real wireguard-go peer behind a NAT:
 #  1. a bad config names the key, exits non-zero, and touches nothing in WireGuard;
 #  2. a forged record in the store is logged and ignored; WireGuard keeps its endpoint;
-#  3. SIGTERM stops the daemon cleanly (exit 0, within seconds) and leaves WireGuard as it was.
+#  3. SIGTERM stops the daemon cleanly (exit 0, within seconds) and leaves WireGuard as it was;
+#  4. libcurl is not linked (4a, on the binary, comes first): a daemon with the file store never
+#     maps it and runs where libcurl cannot be loaded, where one with an HTTP store exits naming the
+#     plugin and the loader's error (test_cloudflare and test_opendht check that HTTP-store daemons
+#     do map it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 E2E_STUNMESHD=$(find_stunmeshd) || exit 1
+
+# 4a. Nothing of libcurl's is a DT_NEEDED of the binary, directly or through another library.
+command -v readelf >/dev/null || e2e_fail "readelf (binutils) is needed"
+curl_libraries='libcurl|libssl|libgnutls|libnghttp2|libldap|libgssapi_krb5|libssh2|librtmp|libpsl'
+needed=$(readelf -d "$E2E_STUNMESHD" | grep '(NEEDED)') || e2e_fail "readelf found no NEEDED entry in $E2E_STUNMESHD"
+! grep -Eq "\[($curl_libraries)[.-]" <<<"$needed" || e2e_fail "stunmeshd links libcurl or its libraries: $needed"
+mapped=$(ldd "$E2E_STUNMESHD")
+! grep -Eq "^\s*($curl_libraries)[.-]" <<<"$mapped" || e2e_fail "ldd: stunmeshd pulls in libcurl's libraries: $mapped"
+echo "ok - no libcurl, libssl, libgnutls, … among the $(wc -l <<<"$needed") NEEDED entries, nor in ldd's $(wc -l <<<"$mapped") lines"
 topo_two_nats eim eim
 start_stun
 start_wg A 10.99.0.1/24
@@ -38,19 +51,20 @@ conf_b=$(write_stunmesh_config B A)
 start_stunmeshd A "$conf_a"
 pid_a=$E2E_LAST_PID
 start_stunmeshd B "$conf_b"
+pid_b=$E2E_LAST_PID
 wait_for 30 tunnel_ping A B
 endpoint=$(wg_endpoint A B)
 echo "ok - tunnel up, A's endpoint for B is $endpoint"
 
 # 2. Replace every record in the store with a forgery (hex of random bytes: a nonce and a box
 # nobody sealed); A re-reads B's record at its next refresh and must ignore it.
-kill -STOP "$E2E_LAST_PID"   # B must not overwrite its record meanwhile
+kill -STOP "$pid_b"   # B must not overwrite its record meanwhile
 for f in "$E2E_STORE"/*; do
     head -c 80 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f"
 done
 log_a="$(e2e_peer_dir A)/stunmeshd.log"
 wait_for 15 grep -q "ignored the peer's record" "$log_a"
-kill -CONT "$E2E_LAST_PID"
+kill -CONT "$pid_b"
 kill -0 "$pid_a" 2>/dev/null || e2e_fail "stunmeshd in peerA died on a forged record"
 [[ $(wg_endpoint A B) == "$endpoint" ]] || e2e_fail "a forged record changed WireGuard: $(wg_endpoint A B)"
 tunnel_ping A B >/dev/null || e2e_fail "the tunnel broke after forged records"
@@ -66,4 +80,41 @@ grep -q 'signal received, stopping' "$log_a" || e2e_fail "no clean-stop log line
 [[ $(dump) == "$before" ]] || e2e_fail "WireGuard changed at shutdown"
 tunnel_ping A B >/dev/null || e2e_fail "the tunnel broke when the daemon stopped"
 echo "ok - SIGTERM: stopped cleanly, WireGuard untouched"
+
+# 4b. B (file store only) has run all along without mapping libcurl.
+[[ $(cat "/proc/$pid_b/comm") == stunmeshd ]] || e2e_fail "pid $pid_b is not stunmeshd"
+! grep -q '/libcurl' "/proc/$pid_b/maps" || e2e_fail "a daemon with only the file store mapped libcurl"
+echo "ok - the file-store daemon runs without libcurl mapped"
+
+# 4c. Where libcurl cannot be loaded (/dev/null mounted over it in a private mount namespace): an
+# HTTP store is a clear config error, and the file store works (A publishes into a fresh store).
+libcurl=$(readlink -f "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')")
+[[ -f $libcurl ]] || e2e_fail "libcurl.so.4 not found with ldconfig -p"
+without_libcurl=(unshare -m --propagation private sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"'
+                 without_libcurl "$libcurl")
+http_conf="$(e2e_peer_dir A)/http.yaml"
+cat >"$http_conf" <<YAML
+stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
+interfaces:
+  wg0:
+    peers:
+      peer_b: { public_key: "$(wg_pubkey B)", plugin: cf }
+plugins:
+  cf: { type: builtin, name: cloudflare, zone: example.com, token: "t", api_url: "http://127.0.0.1:9/client/v4" }
+YAML
+out=$(inpeer A "${without_libcurl[@]}" timeout 20 "$E2E_STUNMESHD" -c "$http_conf" 2>&1) && rc=0 || rc=$?
+((rc == 1)) || e2e_fail "an HTTP store without libcurl: exit $rc, want 1: $out"
+grep -q 'plugins.cf: cannot load libcurl.so.4, which the cloudflare and opendht stores need (install libcurl4): ' <<<"$out" ||
+    e2e_fail "the error does not name the plugin and libcurl: $out"
+echo "ok - HTTP store without libcurl: exit 1, '$(grep -m1 '^stunmeshd:' <<<"$out")'"
+fresh_store="$E2E_RUN/store-without-libcurl"
+mkdir -p "$fresh_store"
+sed "s#$E2E_STORE#$fresh_store#" "$conf_a" >"$(e2e_peer_dir A)/file-only.yaml"
+inpeer_bg A stunmeshd-without-libcurl "${without_libcurl[@]}" "$E2E_STUNMESHD" -c "$(e2e_peer_dir A)/file-only.yaml"
+pid_file_only=$E2E_LAST_PID
+wait_for 15 bash -c "ls '$fresh_store' | grep -Eq '^[0-9a-f]{40}\$'" || e2e_fail "the file store without libcurl: no record written"
+[[ $(cat "/proc/$pid_file_only/comm") == stunmeshd ]] || e2e_fail "the file-store daemon without libcurl is not running"
+kill -TERM "$pid_file_only"
+wait "$pid_file_only" || e2e_fail "the file-store daemon without libcurl exited $? at SIGTERM"
+echo "ok - file store without libcurl: the daemon ran, published $(ls "$fresh_store" | head -1) and stopped cleanly"
 echo "PASS test_cli ($(e2e_elapsed) s)"

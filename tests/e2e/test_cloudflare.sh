@@ -41,6 +41,7 @@ e2e_log "stunmeshd started in peerA (pid $pid_a) and peerB (pid $pid_b), store: 
 wait_connected "$BOUND" "$pid_a" "$pid_b"
 t_up=$(e2e_elapsed)
 tunnel_ping B A 3 >/dev/null || e2e_fail "ping B -> A through the tunnel failed"
+maps_libcurl "$pid_a" "$pid_b"
 echo "ok - handshake and ping $(awk -v a="$t_start" -v b="$t_up" 'BEGIN{printf "%.1f", b-a}') s after" \
     "starting stunmeshd with Cloudflare; A->B $(wg_endpoint A B), B->A $(wg_endpoint B A)"
 

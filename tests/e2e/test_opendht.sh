@@ -33,6 +33,7 @@ e2e_log "stunmeshd started in peerA (pid $pid_a) and peerB (pid $pid_b), store: 
 wait_connected "$BOUND" "$pid_a" "$pid_b"
 t_up=$(e2e_elapsed)
 tunnel_ping B A 3 >/dev/null || e2e_fail "ping B -> A through the tunnel failed"
+maps_libcurl "$pid_a" "$pid_b"
 log_a="$(e2e_peer_dir A)/stunmeshd.log"
 grep -q 'published.*written=dht' "$log_a" || e2e_fail "peerA never logged a publish to the dht store"
 

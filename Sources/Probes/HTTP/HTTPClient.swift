@@ -1,10 +1,6 @@
 import CCurl
 import EventLoop
 
-/// curl_global_init must run once per process before any other libcurl call; a Swift global is
-/// initialised exactly once, thread-safely, on first use.
-private let curlGlobalInitResult: CURLcode = ccurl_global_init_default()
-
 /// CURLMOPT_SOCKETFUNCTION: libcurl says which socket to watch for what.
 private let socketCallback: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32 = { _, fd, what, user, _ in
     guard let user else { return -1 }
@@ -24,7 +20,8 @@ private let timerCallback: @convention(c) (UnsafeMutableRawPointer?, Int, Unsafe
 /// `IOWatcher` each) and when to call it back (one `TimerWatcher`); the client feeds those
 /// events to `curl_multi_socket_action` and hands finished transfers to their completions.
 /// Connections are kept alive between requests to the same server. Make one client per loop,
-/// on the loop's thread, and keep it alive as long as requests are in flight.
+/// on the loop's thread, and keep it alive as long as requests are in flight. The first client
+/// loads libcurl (`CurlLibrary`).
 public final class HTTPClient {
     private let loop: EventLoop
     private let multi: UnsafeMutableRawPointer
@@ -38,10 +35,10 @@ public final class HTTPClient {
     private var timer: TimerWatcher?
     private var nextID: UInt64 = 0
 
-    /// A client on `loop`.
-    public init(loop: EventLoop) {
-        precondition(curlGlobalInitResult == CURLE_OK, "curl_global_init failed")
-        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+    /// A client on `loop`; throws when libcurl cannot be loaded.
+    public init(loop: EventLoop) throws(CurlLoadError) {
+        try CurlLibrary.load()
+        guard let multi = ccurl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.loop = loop
         self.multi = multi
         timer = TimerWatcher(loop: loop) { [unowned self] in self.act(on: CURL_SOCKET_TIMEOUT, flags: 0) }
@@ -57,12 +54,12 @@ public final class HTTPClient {
         _ = ccurl_multi_setopt_socketfunction(multi, nil)
         _ = ccurl_multi_setopt_timerfunction(multi, nil)
         for transfer in transfers.values {
-            curl_multi_remove_handle(multi, transfer.easy)
+            ccurl_multi_remove_handle(multi, transfer.easy)
             transfer.release()
         }
         for watcher in watchers.values { watcher.stop() }
         timer?.stop()
-        curl_multi_cleanup(multi)
+        ccurl_multi_cleanup(multi)
     }
 
     /// Starts `request`; `completion` runs later on the loop (never inside `send`) with the
@@ -73,10 +70,10 @@ public final class HTTPClient {
         let id = nextID
         do throws(HTTPError) {
             let transfer = try HTTPTransfer(id: id, request: request, completion: completion)
-            let code = curl_multi_add_handle(multi, transfer.easy)
+            let code = ccurl_multi_add_handle(multi, transfer.easy)
             guard code == CURLM_OK else {
                 transfer.release()
-                throw HTTPError(code: 0, message: "curl_multi_add_handle: " + String(cString: curl_multi_strerror(code)))
+                throw HTTPError(code: 0, message: "curl_multi_add_handle: " + String(cString: ccurl_multi_strerror(code)))
             }
             transfers[id] = transfer
         } catch {
@@ -89,7 +86,7 @@ public final class HTTPClient {
     public func cancel(_ token: HTTPRequestToken) {
         outcomes[token.id] = nil
         guard let transfer = transfers.removeValue(forKey: token.id) else { return }
-        curl_multi_remove_handle(multi, transfer.easy)
+        ccurl_multi_remove_handle(multi, transfer.easy)
         transfer.release()
     }
 
@@ -133,15 +130,15 @@ public final class HTTPClient {
     /// Lets libcurl work on `fd` (or on its timeouts), then collects finished transfers.
     private func act(on fd: Int32, flags: Int32) {
         var running: Int32 = 0
-        _ = curl_multi_socket_action(multi, fd, flags, &running)
+        _ = ccurl_multi_socket_action(multi, fd, flags, &running)
         var left: Int32 = 0
-        while let message = curl_multi_info_read(multi, &left) {
+        while let message = ccurl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             var privateData: UnsafeMutableRawPointer?
             _ = ccurl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &privateData)
             let id = UInt64(UInt(bitPattern: privateData))
             let code = message.pointee.data.result
-            curl_multi_remove_handle(multi, easy)
+            ccurl_multi_remove_handle(multi, easy)
             guard let transfer = transfers.removeValue(forKey: id) else { continue }
             let result = transfer.result(code: code)
             transfer.release()

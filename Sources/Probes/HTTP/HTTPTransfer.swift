@@ -33,7 +33,7 @@ final class HTTPTransfer {
     /// Configures a handle for `request`; throws for a request that must not be sent.
     init(id: UInt64, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         try Self.validate(request)
-        guard let easy = curl_easy_init() else { throw HTTPError(code: 0, message: "curl_easy_init failed") }
+        guard let easy = ccurl_easy_init() else { throw HTTPError(code: 0, message: "curl_easy_init failed") }
         self.id = id
         self.easy = easy
         self.completion = completion
@@ -50,8 +50,8 @@ final class HTTPTransfer {
 
     /// Frees the handle; the client removes it from the multi handle first.
     func release() {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        ccurl_easy_cleanup(easy)
+        ccurl_slist_free_all(headerList)
         headerList = nil
         errorBuffer.deallocate()
     }
@@ -63,7 +63,7 @@ final class HTTPTransfer {
         }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
-            let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let text = detail.isEmpty ? String(cString: ccurl_easy_strerror(code)) : detail
             return .failure(HTTPError(code: Int(code.rawValue), message: StoreText.excerpt(Array(text.utf8))))
         }
         var status = 0
@@ -139,14 +139,14 @@ final class HTTPTransfer {
             codes.append(ccurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
         }
         for line in request.headers {
-            guard let list = curl_slist_append(headerList, line) else {
+            guard let list = ccurl_slist_append(headerList, line) else {
                 throw HTTPError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
             }
             headerList = list
         }
         if let headerList { codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList)) }
         if let failed = codes.first(where: { $0 != CURLE_OK }) {
-            throw HTTPError(code: Int(failed.rawValue), message: "cannot configure the request: " + String(cString: curl_easy_strerror(failed)))
+            throw HTTPError(code: Int(failed.rawValue), message: "cannot configure the request: " + String(cString: ccurl_easy_strerror(failed)))
         }
     }
 }

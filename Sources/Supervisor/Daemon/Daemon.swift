@@ -32,11 +32,12 @@ public final class Daemon {
         self.pingMonitor = config.pingMonitor
         self.operations = OperationsState(config: config)
         var stores: [String: (Store, dedup: Bool)] = [:]
-        // One HTTP client for all HTTP stores, made only if a store needs one (libcurl costs memory).
+        // One HTTP client for all HTTP stores, made only if a store needs one: it loads libcurl,
+        // which costs memory.
         var sharedHTTP: HTTPClient?
-        let http = { () -> HTTPClient in
+        let http = { () throws(CurlLoadError) -> HTTPClient in
             if let sharedHTTP { return sharedHTTP }
-            let made = HTTPClient(loop: loop)
+            let made = try HTTPClient(loop: loop)
             sharedHTTP = made
             return made
         }

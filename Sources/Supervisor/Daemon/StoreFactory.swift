@@ -5,9 +5,13 @@ import Probes
 /// peers that name it.
 enum StoreFactory {
     /// The store for `plugin`, and whether its writes are deduplicated. HTTP stores get their
-    /// client from `http`, which makes the loop's one client on first use.
+    /// client from `http`, which makes the loop's one client on first use (loading libcurl); when
+    /// libcurl cannot be loaded, that is the plugin's error.
     static func make(name: String, plugin: PluginConfig, loop: EventLoop,
-                     http: () -> HTTPClient) throws(ConfigError) -> (Store, dedup: Bool) {
+                     http: () throws(CurlLoadError) -> HTTPClient) throws(ConfigError) -> (Store, dedup: Bool) {
+        func client() throws(ConfigError) -> HTTPClient {
+            do { return try http() } catch { throw ConfigError(keyPath: "plugins.\(name)", message: "\(error)") }
+        }
         switch plugin {
         case .file(let directory):
             return (FileStore(loop: loop, directory: directory), false)
@@ -16,10 +20,10 @@ enum StoreFactory {
         case .shell(let command, let args, let dedup):
             return (ShellPluginStore(loop: loop, command: command, args: args), dedup)
         case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup, let caFile):
-            return (CloudflareStore(loop: loop, client: http(), zone: zone, token: token, subdomain: subdomain,
+            return (CloudflareStore(loop: loop, client: try client(), zone: zone, token: token, subdomain: subdomain,
                                     apiURL: apiURL ?? CloudflareStore.defaultAPIURL, caFile: caFile), dedup)
         case .openDHT(let endpoints, let magic, let timeout, _, let caFile):
-            return (OpenDHTStore(loop: loop, client: http(), endpoints: endpoints, magic: magic, timeout: timeout,
+            return (OpenDHTStore(loop: loop, client: try client(), endpoints: endpoints, magic: magic, timeout: timeout,
                                  caFile: caFile), false)
         }
     }
