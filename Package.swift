@@ -16,18 +16,25 @@ let swiftSettings: [SwiftSetting] = [
     // ~0.9 MB of a static binary, pulled in by a single `firstRange(of:)`. Not importing them
     // implicitly turns such a use into a compile error (docs/benchmarks.md, binary size).
     .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+    // One section per function, so that the release link can place the functions a running
+    // daemon executes next to each other (linker/stunmeshd.order).
+    .unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release)),
 ]
 
 /// How the release executable is linked (docs/benchmarks.md, size and memory): with lld, relative
 /// relocations packed (DT_RELR, glibc >= 2.36: 0.6 MB less to store and to read at start), without
 /// exporting every symbol (`--static-swift-stdlib` asks for -export-dynamic; the daemon loads no
 /// plugin that would resolve symbols against it), and with GCC's libstdc++ linked statically (see
-/// linker/static-libstdc++/libstdc++.so: ~0.14 MB more binary, ~1-2 MB less resident memory).
+/// linker/static-libstdc++/libstdc++.so: ~0.14 MB more binary, ~1-2 MB less resident memory), and
+/// with the functions a running daemon executes placed first (linker/stunmeshd.order, made by
+/// bench/order-file.sh; names it lists that no longer exist are skipped without a warning).
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-use-ld=lld",
                   "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                   "-Xlinker", "--no-export-dynamic",
-                  "-L\(Context.packageDirectory)/linker/static-libstdc++"],
+                  "-L\(Context.packageDirectory)/linker/static-libstdc++",
+                  "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/linker/stunmeshd.order",
+                  "-Xlinker", "--no-warn-symbol-ordering"],
                  .when(configuration: .release)),
 ]
 

@@ -84,7 +84,8 @@ hub_config() {
 ## peers on its wg0: B behind natB, and N-1 partners P1… on public addresses 203.0.113.101…
 ## Every partner is a real wireguard-go with its own stunmeshd (event mode) managing A alone, so
 ## A's side of each of the N tunnels is what it would be in a mesh. Waits until A pings all N
-## through their tunnels; sets BENCH_PARTNERS (B P1 …).
+## through their tunnels; sets BENCH_PARTNERS (B P1 …). BENCH_HUB_A_BIN, when set, is run as A's
+## daemon instead of BIN (bench/order-file.sh runs it under callgrind that way).
 hub_up() {
     local n=$1 mode=$2 bin=$3 i p
     topo_two_nats eim eim
@@ -103,8 +104,8 @@ hub_up() {
         conf=$(E2E_KEEPALIVE=25 write_stunmesh_config "$p" A)
         start_stunmeshd "$p" "$conf" "$bin"
     done
-    start_stunmeshd A "$(hub_config A "$mode" "${BENCH_PARTNERS[@]}")" "$bin"
-    local deadline=$((SECONDS + 60))
+    start_stunmeshd A "$(hub_config A "$mode" "${BENCH_PARTNERS[@]}")" "${BENCH_HUB_A_BIN:-$bin}"
+    local deadline=$((SECONDS + ${BENCH_HUB_WAIT:-60}))
     for p in "${BENCH_PARTNERS[@]}"; do
         until wg_handshake_age A "$p" >/dev/null && tunnel_ping A "$p" >/dev/null; do
             daemons_alive
