@@ -5,6 +5,10 @@ import Glibc
 // EINTR, EAGAIN and short-read paths are exercised without a kernel that misbehaves on cue.
 
 #if ENABLE_MOCKING
+// The driver is task-local, so tests that run concurrently each see their own; the daemon's
+// targets do not import _Concurrency implicitly (Package.swift), and release builds do not need it.
+import _Concurrency
+
 /// What a mocked syscall does on one call.
 public enum MockedResult: Sendable, Equatable {
     /// Fail with this errno (the call returns -1).

@@ -1,6 +1,5 @@
 import EventLoop
 import Glibc
-import Logging
 import Probes
 import Record
 @testable import Supervisor
@@ -91,7 +90,7 @@ enum TestNodes {
     static let bPrivate = WireGuardKey(base64: "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=")!
     static let a = InterfaceKeys(privateKey: aPrivate, publicKey: aPrivate.publicKey())
     static let b = InterfaceKeys(privateKey: bPrivate, publicKey: bPrivate.publicKey())
-    static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let quiet = Logger.quiet
 
     /// A lane over `store`.
     static func lane(_ plugin: String, _ store: Store, policy: StoreWritePolicy = .always, timeout: Double = 5,

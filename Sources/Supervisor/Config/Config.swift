@@ -91,7 +91,7 @@ public struct LogSettings: Equatable, Sendable {
 }
 
 /// The `log.level` values, stunmesh-go's (zerolog's) names in increasing severity; the logger setup
-/// maps them onto swift-log's `Logger.Level`.
+/// maps them onto `Logger.Level`.
 public enum LogLevelSetting: String, Equatable, Sendable, CaseIterable {
     /// Everything.
     case trace

@@ -1,6 +1,5 @@
 import EventLoop
 import Glibc
-import Logging
 import Probes
 import Record
 

@@ -1,4 +1,3 @@
-import Logging
 import Record
 import Stun
 import SystemCalls

@@ -1,5 +1,4 @@
 import EventLoop
-import Logging
 import Probes
 import Record
 import Stun

@@ -1,5 +1,4 @@
 import Glibc
-import Logging
 
 /// The program: parses the command line, finds and loads the config, sets up logging, runs the
 /// daemon. Returns the exit status; a bad config or command line prints why and returns 1
@@ -62,21 +61,19 @@ public enum StunmeshdMain {
     }
 
     static func makeLogger(_ settings: LogSettings) -> Logger {
-        let (level, disabled) = loggerLevel(settings.level)
-        let format: LogLineHandler.Format = settings.format == .json ? .json : .logfmt
-        return Logger(label: "stunmeshd") { _ in LogLineHandler(format: format, level: level, disabled: disabled) }
+        Logger(format: settings.format == .json ? .json : .logfmt, minimumLevel: minimumLevel(settings.level))
     }
 
-    /// stunmesh-go's level names onto swift-log's.
-    static func loggerLevel(_ level: LogLevelSetting) -> (Logger.Level, disabled: Bool) {
+    /// stunmesh-go's level names onto the logger's; nil for `disabled`, which writes nothing.
+    static func minimumLevel(_ level: LogLevelSetting) -> Logger.Level? {
         switch level {
-        case .trace: return (.trace, false)
-        case .debug: return (.debug, false)
-        case .info: return (.info, false)
-        case .warn: return (.warning, false)
-        case .error: return (.error, false)
-        case .fatal, .panic: return (.critical, false)
-        case .disabled: return (.critical, true)
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .warn: .warning
+        case .error: .error
+        case .fatal, .panic: .critical
+        case .disabled: nil
         }
     }
 

@@ -1,5 +1,4 @@
 import EventLoop
-import Logging
 import Probes
 
 /// One store as one peer uses it: runs that peer's gets and sets on the store with a timeout of

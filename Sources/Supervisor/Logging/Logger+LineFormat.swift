@@ -1,0 +1,80 @@
+import Glibc
+
+extension Logger {
+    /// The two line formats of config `log.format`: logfmt
+    /// (`ts=… level=info msg=discovered mapped=203.0.113.10:35436 peer=peer_b`, the default) or one
+    /// JSON object per line. Fields: time, level (stunmesh-go's names), message, then the metadata
+    /// with the keys sorted. No Foundation: time comes from clock_gettime.
+    public enum LineFormat: Sendable {
+        /// key=value pairs (logfmt); stunmesh-go calls this "console".
+        case logfmt
+        /// One JSON object per line.
+        case json
+
+        /// The line for one message, without the newline.
+        func line(level: Level, message: String, metadata: Metadata) -> String {
+            var fields: [(String, String)] = [("ts", Self.timestamp()), ("level", Self.name(level)), ("msg", message)]
+            for key in metadata.keys.sorted() { fields.append((key, metadata[key]!)) }
+            return self == .json ? Self.jsonLine(fields) : Self.logfmtLine(fields)
+        }
+
+        /// stunmesh-go's level names (`warn`, not `warning`).
+        static func name(_ level: Level) -> String {
+            switch level {
+            case .trace: "trace"
+            case .debug: "debug"
+            case .info: "info"
+            case .notice: "info"
+            case .warning: "warn"
+            case .error: "error"
+            case .critical: "fatal"
+            }
+        }
+
+        static func logfmtLine(_ fields: [(String, String)]) -> String {
+            fields.map { key, value in "\(key)=\(logfmtValue(value))" }.joined(separator: " ")
+        }
+
+        static func logfmtValue(_ value: String) -> String {
+            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\n" || $0 == "\\" }
+            guard needsQuotes else { return value }
+            return "\"" + escaped(value) + "\""
+        }
+
+        static func jsonLine(_ fields: [(String, String)]) -> String {
+            "{" + fields.map { "\"\(escaped($0.0))\":\"\(escaped($0.1))\"" }.joined(separator: ",") + "}"
+        }
+
+        /// Escapes quotes, backslashes and control characters the way both logfmt and JSON read them.
+        static func escaped(_ text: String) -> String {
+            var out = ""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out
+        }
+
+        /// RFC 3339 UTC time with milliseconds.
+        static func timestamp() -> String {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            var seconds = now.tv_sec
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            var buffer = [CChar](repeating: 0, count: 32)
+            let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+            let millis = now.tv_nsec / 1_000_000
+            let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+            return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + ".\(ms)Z"
+        }
+    }
+}
