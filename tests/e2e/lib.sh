@@ -513,6 +513,13 @@ tunnel_ping() {
 # ---------------------------------------------------------------------------------------------
 # stunmeshd
 
+## is_stunmeshd PID — whether PID runs the daemon binary under test ($STUNMESHD / find_stunmeshd).
+is_stunmeshd() {
+    local bin
+    bin=${E2E_STUNMESHD:-$(find_stunmeshd)} || return 1
+    [[ $(readlink -f "/proc/$1/exe" 2>/dev/null) == "$(readlink -f "$bin")" ]]
+}
+
 ## find_stunmeshd — absolute path of the daemon: $STUNMESHD if set (nothing else then), else
 ## .build/release/stunmeshd, else .build/debug/stunmeshd.
 ## Fails with a clear message when there is none.

@@ -96,7 +96,7 @@ CONFIG
 maps_libcurl() {
     local pid
     for pid in "$@"; do
-        [[ $(cat "/proc/$pid/comm" 2>/dev/null) == stunmeshd ]] || e2e_fail "pid $pid is not stunmeshd"
+        is_stunmeshd "$pid" || e2e_fail "pid $pid is not stunmeshd"
         grep -q '/libcurl' "/proc/$pid/maps" || e2e_fail "stunmeshd $pid (HTTP store) has not mapped libcurl"
     done
 }

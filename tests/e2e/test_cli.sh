@@ -82,7 +82,7 @@ tunnel_ping A B >/dev/null || e2e_fail "the tunnel broke when the daemon stopped
 echo "ok - SIGTERM: stopped cleanly, WireGuard untouched"
 
 # 4b. B (file store only) has run all along without mapping libcurl.
-[[ $(cat "/proc/$pid_b/comm") == stunmeshd ]] || e2e_fail "pid $pid_b is not stunmeshd"
+is_stunmeshd "$pid_b" || e2e_fail "pid $pid_b is not stunmeshd"
 ! grep -q '/libcurl' "/proc/$pid_b/maps" || e2e_fail "a daemon with only the file store mapped libcurl"
 echo "ok - the file-store daemon runs without libcurl mapped"
 

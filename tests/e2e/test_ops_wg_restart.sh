@@ -51,7 +51,9 @@ for side in "$responder" "$initiator"; do
         "(A endpoint for B: $(wg_endpoint A B), B endpoint for A: $(wg_endpoint B A))"
     alive
     echo "ok - tunnel back $((SECONDS - t0)) s after wireguard-go was re-created in peer$side, same daemons"
-    grep -E 're-created|is back' "$(e2e_peer_dir "$side")/stunmeshd.log" | tail -1 | sed 's/^/    /'
+    # How the daemon noticed: netlink ("wg0 re-created") or the counter poll ("re-created", "is back").
+    grep -E 're-created|is back' "$(e2e_peer_dir "$side")/stunmeshd.log" | tail -1 | sed 's/^/    /' ||
+        e2e_fail "peer$side's daemon did not log that wg0 was re-created"
     sleep 3
 done
 echo "PASS test_ops_wg_restart ($(e2e_elapsed) s)"

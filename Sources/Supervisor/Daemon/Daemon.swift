@@ -130,8 +130,14 @@ public final class Daemon {
                 self.logger.info("network changed", metadata: ["changes": "\(what)"])
                 // A WireGuard interface of ours deleted or added again: what we wrote to it is gone.
                 let recreated = Set(changes.compactMap(NetworkWatch.recreatedLink))
+                let added = Set(changes.compactMap(NetworkWatch.addedLink))
                 for peer in self.peers {
-                    if recreated.contains(peer.interface.name) { peer.deviceReset(what) } else { peer.networkChanged(what) }
+                    let name = peer.interface.name
+                    if recreated.contains(name) {
+                        peer.deviceReset(added.contains(name) ? "\(name) re-created" : "\(name) removed")
+                    } else {
+                        peer.networkChanged(what)
+                    }
                 }
             }
         } catch {

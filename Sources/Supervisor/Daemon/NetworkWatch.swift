@@ -68,6 +68,12 @@ final class NetworkWatch {
         }
     }
 
+    /// The link a change adds, if it does (with a removal in the same burst: a re-created device).
+    static func addedLink(_ change: NetworkChange) -> String? {
+        if case .linkAdded(let name, _) = change { return name }
+        return nil
+    }
+
     /// A one-line account of a burst for logs and status, e.g. "eth0 down, eth0 up".
     static func describe(_ changes: [NetworkChange]) -> String {
         var parts: [String] = []
