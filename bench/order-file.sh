@@ -60,7 +60,8 @@ for line in open(profile, errors="replace"):
     if line.startswith("ob="):
         obj = line[3:].strip()
     elif line.startswith("fn="):
-        fn = line[3:].strip() if obj == binary else None
+        # "name'2" is callgrind's name for a recursive call's second level: the same function.
+        fn = line[3:].strip().split("'")[0] if obj == binary else None
         if fn: cost.setdefault(fn, 0)
     elif line.startswith("calls="):
         after_call = True
@@ -73,7 +74,8 @@ for line in open(profile, errors="replace"):
         pass
     else:
         after_call = False
-names = [n for n in sorted(cost, key=lambda n: (-cost[n], n)) if not n.startswith("0x")]
+# Left out: addresses without a symbol (0x…) and callgrind's own entries like "(below main)".
+names = [n for n in sorted(cost, key=lambda n: (-cost[n], n)) if not n.startswith(("0x", "("))]
 if len(names) < 100:
     sys.exit(f"order-file: only {len(names)} functions of {binary} in the profile; not writing {output}")
 with open(output, "w") as f:
