@@ -521,10 +521,11 @@ is_stunmeshd() {
 }
 
 ## find_stunmeshd — absolute path of the daemon: $STUNMESHD if set (nothing else then), else
-## .build/release/stunmeshd, else .build/debug/stunmeshd.
+## .build-static/release/stunmeshd (the static release build), .build/release/stunmeshd, .build/debug/stunmeshd.
 ## Fails with a clear message when there is none.
 find_stunmeshd() {
-    local c candidates=("$E2E_ROOT/.build/release/stunmeshd" "$E2E_ROOT/.build/debug/stunmeshd")
+    local c candidates=("$E2E_ROOT/.build-static/release/stunmeshd" "$E2E_ROOT/.build/release/stunmeshd"
+        "$E2E_ROOT/.build/debug/stunmeshd")
     [[ -z ${STUNMESHD:-} ]] || candidates=("$STUNMESHD")
     for c in "${candidates[@]}"; do
         if [[ -x $c && -f $c ]]; then
