@@ -6,7 +6,10 @@
 #  4. libcurl is not linked (4a, on the binary, comes first): a daemon with the file store never
 #     maps it and runs where libcurl cannot be loaded, where one with an HTTP store exits naming the
 #     plugin and the loader's error (test_cloudflare and test_opendht check that HTTP-store daemons
-#     do map it).
+#     do map it);
+#  5. the static release binary (what scripts/test hands the e2e tests) is linked the way
+#     docs/benchmarks.md measured it: no libstdc++.so, packed relocations, no libcrypto, and
+#     neither _StringProcessing nor the concurrency runtime inside.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,6 +23,20 @@ needed=$(readelf -d "$E2E_STUNMESHD" | grep '(NEEDED)') || e2e_fail "readelf fou
 mapped=$(ldd "$E2E_STUNMESHD")
 ! grep -Eq "^\s*($curl_libraries)[.-]" <<<"$mapped" || e2e_fail "ldd: stunmeshd pulls in libcurl's libraries: $mapped"
 echo "ok - no libcurl, libssl, libgnutls, … among the $(wc -l <<<"$needed") NEEDED entries, nor in ldd's $(wc -l <<<"$mapped") lines"
+
+# 5. The release link's savings, checked on a static release binary (a debug or shared-runtime
+# build has none of them, and says so).
+if grep -q 'libswiftCore' <<<"$needed"; then
+    echo "ok - (skipped: $E2E_STUNMESHD uses the shared Swift runtime; the link checks are for the static release build)"
+else
+    ! grep -Eq '\[(libstdc\+\+|libcrypto|libssl)[.-]' <<<"$needed" || e2e_fail "the static binary needs libstdc++ or OpenSSL: $needed"
+    readelf -d "$E2E_STUNMESHD" | grep -q '(RELR)' || e2e_fail "no packed relative relocations (DT_RELR) in $E2E_STUNMESHD"
+    if nm "$E2E_STUNMESHD" >/dev/null 2>&1; then
+        ! nm "$E2E_STUNMESHD" | grep -Eq '17_StringProcessing|swift_task_create|dispatch_async' ||
+            e2e_fail "_StringProcessing or the concurrency runtime is linked into $E2E_STUNMESHD"
+    fi
+    echo "ok - static release link: no libstdc++.so or OpenSSL, DT_RELR, no _StringProcessing or concurrency runtime"
+fi
 topo_two_nats eim eim
 start_stun
 start_wg A 10.99.0.1/24
