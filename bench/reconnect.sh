@@ -98,7 +98,7 @@ if [[ ${1:-} == --idle-worker ]]; then
     mode=$2 peers=$3 window=$4 bin=$5
     hub_up "$peers" "$mode" "$bin"
     pid=${E2E_DAEMON_PID[A]}
-    [[ $(cat "/proc/$pid/comm") == stunmeshd ]] || e2e_fail "pid $pid is $(cat "/proc/$pid/comm"), not stunmeshd"
+    is_stunmeshd "$pid" "$bin" || e2e_fail "pid $pid is $(cat "/proc/$pid/comm"), not $bin"
     sleep 60
     daemons_alive
     read -r v0 n0 < <(proc_ctxt "$pid")

@@ -513,10 +513,11 @@ tunnel_ping() {
 # ---------------------------------------------------------------------------------------------
 # stunmeshd
 
-## is_stunmeshd PID — whether PID runs the daemon binary under test ($STUNMESHD / find_stunmeshd).
+## is_stunmeshd PID [BINARY] — whether PID runs BINARY, by default the daemon under test
+## ($E2E_STUNMESHD, else find_stunmeshd).
 is_stunmeshd() {
-    local bin
-    bin=${E2E_STUNMESHD:-$(find_stunmeshd)} || return 1
+    local bin=${2:-${E2E_STUNMESHD:-}}
+    [[ -n $bin ]] || bin=$(find_stunmeshd) || return 1
     [[ $(readlink -f "/proc/$1/exe" 2>/dev/null) == "$(readlink -f "$bin")" ]]
 }
 
@@ -647,12 +648,14 @@ wg_initiator() {
     if [[ $p < $q ]]; then echo "$1"; else echo "$2"; fi
 }
 
-## wg_make_initiator P Q — new keys for Q until P is the initiator of the pair (before wg_pair).
+## wg_make_initiator P Q — new keys, for Q and P in turn, until P is the initiator of the pair
+## (before wg_pair). Renewing only Q could fail: a P key near the top of the order leaves Q few
+## keys above it (P = 0xff… : 1 in 256 per try).
 wg_make_initiator() {
     local i
     for ((i = 0; i < 64; i++)); do
         [[ $(wg_initiator "$1" "$2") == "$1" ]] && return 0
-        wg_new_key "$2"
+        if ((i % 2 == 0)); then wg_new_key "$2"; else wg_new_key "$1"; fi
     done
     e2e_fail "wg_make_initiator: no key order after 64 tries"
 }
