@@ -62,8 +62,11 @@ let package = Package(
         cLibrary("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
         cLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         cLibrary("CJansson", pkgConfig: "jansson", apt: "libjansson-dev"),
-        cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
-        cLibrary("CNettle", pkgConfig: "nettle", apt: "nettle-dev"),
+        // zlib (crc32 for STUN's FINGERPRINT) and nettle (SHA-1 of public keys for the store key)
+        // are linked statically (`link ":libz.a"` in their module maps): a few kB of code each,
+        // where each shared library costs ~0.1-0.3 MB of resident pages (docs/benchmarks.md).
+        cLibrary("CZlib", apt: "zlib1g-dev"),
+        cLibrary("CNettle", apt: "nettle-dev"),
         cLibrary("CLinuxNet", apt: "linux-libc-dev"),
 
         // Swift modules, each with one job.

@@ -8,8 +8,8 @@
 #     plugin and the loader's error (test_cloudflare and test_opendht check that HTTP-store daemons
 #     do map it);
 #  5. the static release binary (what scripts/test hands the e2e tests) is linked the way
-#     docs/benchmarks.md measured it: no libstdc++.so, packed relocations, no libcrypto, and
-#     neither _StringProcessing nor the concurrency runtime inside.
+#     docs/benchmarks.md measured it: no libstdc++.so, libcrypto, libnettle or libz.so, packed
+#     relocations, and neither _StringProcessing nor the concurrency runtime inside.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -29,13 +29,14 @@ echo "ok - no libcurl, libssl, libgnutls, … among the $(wc -l <<<"$needed") NE
 if grep -q 'libswiftCore' <<<"$needed"; then
     echo "ok - (skipped: $E2E_STUNMESHD uses the shared Swift runtime; the link checks are for the static release build)"
 else
-    ! grep -Eq '\[(libstdc\+\+|libcrypto|libssl)[.-]' <<<"$needed" || e2e_fail "the static binary needs libstdc++ or OpenSSL: $needed"
+    ! grep -Eq '\[(libstdc\+\+|libcrypto|libssl|libnettle|libz)[.-]' <<<"$needed" ||
+        e2e_fail "the static binary needs libstdc++, OpenSSL, nettle or zlib as shared libraries: $needed"
     readelf -d "$E2E_STUNMESHD" | grep -q '(RELR)' || e2e_fail "no packed relative relocations (DT_RELR) in $E2E_STUNMESHD"
     if nm "$E2E_STUNMESHD" >/dev/null 2>&1; then
         ! nm "$E2E_STUNMESHD" | grep -Eq '17_StringProcessing|swift_task_create|dispatch_async' ||
             e2e_fail "_StringProcessing or the concurrency runtime is linked into $E2E_STUNMESHD"
     fi
-    echo "ok - static release link: no libstdc++.so or OpenSSL, DT_RELR, no _StringProcessing or concurrency runtime"
+    echo "ok - static release link: no libstdc++.so, OpenSSL, nettle or zlib.so, DT_RELR, no _StringProcessing or concurrency runtime"
 fi
 topo_two_nats eim eim
 start_stun
