@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: testSwiftSettings),
         .testTarget(name: "StunTests", dependencies: ["Stun", "SystemCalls"], swiftSettings: testSwiftSettings),
         .testTarget(name: "RecordTests", dependencies: ["Record", "SystemCalls"], swiftSettings: testSwiftSettings),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "EventLoop", "SystemCalls", "JSON"],
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "EventLoop", "SystemCalls", "JSON", "CLinuxNet"],
                     swiftSettings: testSwiftSettings),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"], swiftSettings: testSwiftSettings),
     ]

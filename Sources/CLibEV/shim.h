@@ -20,10 +20,6 @@ static inline void clibev_timer_set(ev_timer *w, double after, double repeat) { 
 static inline void clibev_signal_init(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int signum) {
     ev_signal_init(w, cb, signum);
 }
-/// ev_async_init: prepares an async watcher, the one thread-safe way to wake the loop.
-static inline void clibev_async_init(ev_async *w, void (*cb)(struct ev_loop *, ev_async *, int)) {
-    ev_async_init(w, cb);
-}
 /// ev_is_active: whether the watcher is started.
 static inline int clibev_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
 #endif

@@ -13,7 +13,4 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/wireguard.h>
-
-/// MNL_SOCKET_BUFFER_SIZE is a macro of an expression that does not import.
-static inline size_t clibmnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
 #endif

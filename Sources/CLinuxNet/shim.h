@@ -36,9 +36,6 @@ static inline int clinuxnet_sock_stream(void) { return SOCK_STREAM; }
 static inline int clinuxnet_sock_dgram(void) { return SOCK_DGRAM; }
 static inline int clinuxnet_sock_raw(void) { return SOCK_RAW; }
 
-/// errno, as a function: Swift's Glibc import makes it awkward to read and set.
-static inline int clinuxnet_errno(void) { return errno; }
-static inline void clinuxnet_set_errno(int e) { errno = e; }
 /// setns(2): moves the calling thread into the namespace `fd` refers to. glibc declares setns
 /// only under _GNU_SOURCE (see pipe2 above), so it is called through syscall(2) here.
 static inline int clinuxnet_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }

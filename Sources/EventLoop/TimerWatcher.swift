@@ -38,7 +38,4 @@ public final class TimerWatcher {
 
     /// Whether the timer is armed.
     public var isActive: Bool { clibev_is_active(watcher) != 0 }
-
-    /// ev_timer_remaining: seconds until it fires (0 when stopped).
-    public var remaining: Double { isActive ? ev_timer_remaining(loop.raw, watcher) : 0 }
 }

@@ -1,3 +1,4 @@
+import CLinuxNet
 import EventLoop
 import Glibc
 @testable import Probes
@@ -65,10 +66,10 @@ final class TestNetworkNamespace {
         let target = open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
         guard target >= 0 else { throw Errno.current }
         defer { close(target) }
-        try Sys.setNetworkNamespace(target)
+        try setNetworkNamespace(target)
         defer {
             // A test thread left in the namespace would run other tests there: never allowed.
-            do { try Sys.setNetworkNamespace(home) } catch { fatalError("cannot return to the original network namespace: \(error)") }
+            do { try setNetworkNamespace(home) } catch { fatalError("cannot return to the original network namespace: \(error)") }
         }
         return try body()
     }
@@ -91,4 +92,14 @@ func runLoop(_ loop: EventLoop, timeout: Double = 5, until condition: () -> Bool
     defer { safety.stop() }
     while !condition() && !expired { loop.runOnce() }
     return condition()
+}
+
+/// setns(2) with CLONE_NEWNET: moves the calling thread (only it; namespaces are per thread) into
+/// the network namespace `fd` refers to (a /var/run/netns/<name> or /proc/…/ns/net descriptor).
+/// Sockets the thread creates afterwards live there. Test-only: the daemon never changes
+/// namespace.
+func setNetworkNamespace(_ fd: Int32) throws(Errno) {
+    // CLONE_NEWNET, which Glibc's module does not export (it is a _GNU_SOURCE name).
+    let cloneNewNet: Int32 = 0x4000_0000
+    guard clinuxnet_setns(fd, cloneNewNet) == 0 else { throw Errno.current }
 }

@@ -43,7 +43,7 @@ final class OpenDHTTestNetwork {
         savedNamespace = try Sys.open("/proc/thread-self/ns/net", O_RDONLY)
         let target = try Sys.open("/var/run/netns/\(namespace)", O_RDONLY)
         defer { Sys.close(target) }
-        try Sys.setNetworkNamespace(target)
+        try setNetworkNamespace(target)
         for port in [8080, 8081] {
             var listening = false
             for _ in 0..<250 where !listening {
@@ -57,7 +57,7 @@ final class OpenDHTTestNetwork {
     /// Leaves the namespace, kills the nodes, deletes the namespace.
     func stop() {
         if savedNamespace >= 0 {
-            try? Sys.setNetworkNamespace(savedNamespace)
+            try? setNetworkNamespace(savedNamespace)
             Sys.close(savedNamespace)
             savedNamespace = -1
         }

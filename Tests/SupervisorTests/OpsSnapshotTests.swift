@@ -187,15 +187,15 @@ import Testing
     }
 
     @Test func words() {
-        #expect(StatusWords.duration(0.4) == "0s")
-        #expect(StatusWords.duration(185) == "3m05s")
-        #expect(StatusWords.duration(7500) == "2h05m")
-        #expect(StatusWords.duration(90000) == "1d01h")
+        #expect(DurationText.age(0.4) == "0s")
+        #expect(DurationText.age(185) == "3m05s")
+        #expect(DurationText.age(7500) == "2h05m")
+        #expect(DurationText.age(90000) == "1d01h")
         #expect(StatusWords.bytes(148) == "148 B")
         #expect(StatusWords.bytes(1536) == "1.50 KiB")
         #expect(StatusWords.bytes(3 * 1024 * 1024 + 5000) == "3.00 MiB")
-        #expect(StatusWords.shortDuration(0.0421) == "42 ms")
-        #expect(StatusWords.shortDuration(0.00083) == "0.8 ms")
-        #expect(StatusWords.shortDuration(2.46) == "2.5 s")
+        #expect(DurationText.precise(0.0421) == "42 ms")
+        #expect(DurationText.precise(0.00083) == "0.8 ms")
+        #expect(DurationText.precise(2.46) == "2.5 s")
     }
 }

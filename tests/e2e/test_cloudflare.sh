@@ -78,7 +78,7 @@ kill -0 "$pid_a" && kill -0 "$pid_b" || e2e_fail "a daemon exited while the stor
 failure_log=$(tail -n "+$((lines_before + 1))" "$log_a")
 grep -q 'msg="store get failed: cloudflare example.com: GET /zones/' <<<"$failure_log" ||
     e2e_fail "peerA did not report the store failure"
-mapfile -t delays < <(grep -o 'reading the peer.s record failed.*retry in [0-9.]*s' <<<"$failure_log" | grep -o '[0-9.]*s$' | tr -d s)
+mapfile -t delays < <(grep -o 'reading the peer.s record failed.*retry in [0-9.]* s' <<<"$failure_log" | grep -o '[0-9.]* s$' | tr -d ' s')
 ((${#delays[@]} >= 3)) || e2e_fail "expected several retries, saw ${#delays[@]}"
 "$E2E_PYTHON" -c 'import sys; d=[float(x) for x in sys.argv[1:]]; sys.exit(0 if d[-1] >= 2 * d[0] else 1)' "${delays[@]}" ||
     e2e_fail "the retries do not back off: ${delays[*]}"

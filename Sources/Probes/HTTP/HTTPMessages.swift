@@ -76,9 +76,6 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Whether the transfer ran out of time (CURLE_OPERATION_TIMEDOUT).
-    public var isTimeout: Bool { code == 28 }
-
     /// "message (curl error N)".
     public var description: String { code == 0 ? message : "\(message) (curl error \(code))" }
 }

@@ -1,3 +1,5 @@
+import SystemCalls
+
 /// Cloudflare's rate limit as the store sees it: 1200 API calls per account in any 5 minutes,
 /// and a 5-minute block of every call after an HTTP 429. The store counts its own calls in a
 /// sliding window and stops short of the limit, so that a busy mesh slows down instead of
@@ -35,14 +37,14 @@ struct CloudflareBudget {
     /// Why a call at `now` must not be made, or nil when it may.
     mutating func refusal(at now: Double) -> String? {
         if let until = blocked(at: now) {
-            return "calls blocked for \(Self.seconds(until - now)) more after Cloudflare's HTTP 429"
+            return "calls blocked for \(DurationText.span(until - now)) more after Cloudflare's HTTP 429"
         }
         let used = used(at: now)
         let ceiling = Int(Double(limit) * Self.refusalShare)
         guard used >= ceiling else { return nil }
         let frees = (callTimes.first ?? now) + window - now
-        return "\(used) of \(limit) API calls used in the last \(Self.seconds(window)); "
-            + "refusing calls for \(Self.seconds(frees)) to stay under Cloudflare's rate limit"
+        return "\(used) of \(limit) API calls used in the last \(DurationText.span(window)); "
+            + "refusing calls for \(DurationText.span(frees)) to stay under Cloudflare's rate limit"
     }
 
     /// Counts a call made at `now`.
@@ -52,7 +54,4 @@ struct CloudflareBudget {
     mutating func block(at now: Double, seconds: Double?) {
         blockedUntil = now + max(blockDuration, seconds ?? 0)
     }
-
-    /// "12 s", rounded up.
-    static func seconds(_ value: Double) -> String { "\(Int(max(0, value).rounded(.up))) s" }
 }

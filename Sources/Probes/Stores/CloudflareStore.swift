@@ -1,5 +1,6 @@
 import EventLoop
 import JSON
+import SystemCalls
 
 /// A store in a Cloudflare DNS zone, name- and byte-compatible with stunmesh-go's builtin
 /// `cloudflare` plugin: the record under key K is the TXT record `K.<subdomain>.<zone>` (or
@@ -215,7 +216,7 @@ public final class CloudflareStore: Store {
             let retryAfter = response.header("Retry-After").flatMap { Double($0) }
             limits.block(at: loop.now, seconds: retryAfter)
             let until = limits.blocked(at: loop.now).map { $0 - loop.now } ?? limits.blockDuration
-            return .failure(error("\(what): HTTP 429, rate limited; every call is blocked for \(CloudflareBudget.seconds(until))"))
+            return .failure(error("\(what): HTTP 429, rate limited; every call is blocked for \(DurationText.span(until))"))
         }
         guard let json = try? JSONValue(parsing: response.text), case .object = json else {
             return .failure(error("\(what): HTTP \(response.status) with a body that is not a JSON object: \"\(StoreText.excerpt(response.body, limit: 120))\""))

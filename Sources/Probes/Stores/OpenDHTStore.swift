@@ -2,6 +2,7 @@ import EventLoop
 import Glibc
 import JSON
 import Record
+import SystemCalls
 
 /// A store in the OpenDHT network, reached through an OpenDHT proxy's REST API, compatible
 /// with stunmesh-go's builtin `opendht` plugin: needs no account at all. A key holds a set of
@@ -21,11 +22,7 @@ public final class OpenDHTStore: Store {
     private let timeout: Double
     private let caFile: String?
     /// The envelope's clock (unix seconds); tests replace it to order their puts.
-    var unixTime: () -> Int = {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return now.tv_sec
-    }
+    var unixTime: () -> Int = WallClock.unixSeconds
 
     /// A store using the proxies at `endpoints` (http:// or https:// base URLs, tried in
     /// order), tagging values with `magic`; `timeout` bounds each request (a lookup that finds

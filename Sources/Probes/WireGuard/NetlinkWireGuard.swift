@@ -19,9 +19,7 @@ public final class NetlinkWireGuard: WireGuardBackend {
     public init(interface: String, timeout: Double = 2) {
         self.interface = interface
         self.timeout = timeout
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        self.sequence = UInt32(truncatingIfNeeded: now.tv_sec)
+        self.sequence = UInt32(truncatingIfNeeded: WallClock.unixSeconds())
     }
 
     /// WG_CMD_GET_DEVICE: the whole device. Throws `.noSuchInterface` when the module is not

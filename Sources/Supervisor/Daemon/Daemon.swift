@@ -2,6 +2,7 @@ import EventLoop
 import Glibc
 import Probes
 import Record
+import SystemCalls
 
 /// The running daemon: one libev loop, one `PeerRuntime` per configured peer, and the signal
 /// handling. Built from a validated `Config`; `run()` returns when a signal stops it.

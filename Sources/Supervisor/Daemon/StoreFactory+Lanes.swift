@@ -1,6 +1,7 @@
 import EventLoop
 import Probes
 import Record
+import SystemCalls
 
 extension StoreFactory {
     /// How often a store that keeps its values gets an unchanged record again, in refresh

@@ -1,10 +1,11 @@
 import Glibc
+import SystemCalls
 
 extension Logger {
     /// The two line formats of config `log.format`: logfmt
     /// (`ts=… level=info msg=discovered mapped=203.0.113.10:35436 peer=peer_b`, the default) or one
     /// JSON object per line. Fields: time, level (stunmesh-go's names), message, then the metadata
-    /// with the keys sorted. No Foundation: time comes from clock_gettime.
+    /// with the keys sorted. No Foundation: time comes from WallClock.
     public enum LineFormat: Sendable {
         /// key=value pairs (logfmt); stunmesh-go calls this "console".
         case logfmt
@@ -65,14 +66,13 @@ extension Logger {
 
         /// RFC 3339 UTC time with milliseconds.
         static func timestamp() -> String {
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            var seconds = now.tv_sec
+            let now = WallClock.nowParts()
+            var seconds = now.seconds
             var parts = tm()
             gmtime_r(&seconds, &parts)
             var buffer = [CChar](repeating: 0, count: 32)
             let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
-            let millis = now.tv_nsec / 1_000_000
+            let millis = now.milliseconds
             let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
             return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + ".\(ms)Z"
         }

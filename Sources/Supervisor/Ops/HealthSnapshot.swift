@@ -119,17 +119,17 @@ public struct PeerHealth: Sendable {
         guard wg.lastHandshake > 0 else { return (false, "no handshake yet") }
         let age = now - wg.lastHandshake
         guard age < Self.handshakeLimit else {
-            return (false, "last handshake \(StatusWords.duration(age)) ago")
+            return (false, "last handshake \(DurationText.age(age)) ago")
         }
         let rxAge = history.rx.lastAdvanceAt.map { now - $0 }
         if wg.persistentKeepalive > 0 {
             let limit = PathMonitor.stallLimit(keepalive: wg.persistentKeepalive)
             guard let rxAge, rxAge <= limit else {
-                return (false, "nothing received for \(rxAge.map { StatusWords.duration($0) } ?? "ever")")
+                return (false, "nothing received for \(rxAge.map { DurationText.age($0) } ?? "ever")")
             }
         }
-        let rxText = rxAge.map { ", received \(StatusWords.duration($0)) ago" } ?? ""
-        return (true, "handshake \(StatusWords.duration(age)) ago\(rxText)")
+        let rxText = rxAge.map { ", received \(DurationText.age($0)) ago" } ?? ""
+        return (true, "handshake \(DurationText.age(age)) ago\(rxText)")
     }
 
     /// Sessions older than this are rejected by WireGuard (REJECT_AFTER_TIME).

@@ -1,4 +1,5 @@
 import Probes
+import SystemCalls
 
 /// Counts of one store's calls as one peer made them: the "store health" of status and the
 /// store counters of the metrics. Pure; the wrapper below feeds it.

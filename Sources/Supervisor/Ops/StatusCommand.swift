@@ -61,7 +61,7 @@ public enum StatusCommand {
         guard isAlive(pid32) else { return .notRunning("pid \(pid) from \(path) is gone") }
         let refresh = daemon["refresh_s"]?.numberValue ?? 10
         if let written = daemon["written_at"]?.numberValue, now - written > max(30, 3 * refresh) {
-            return .notRunning("\(path) was last written \(StatusWords.duration(now - written)) ago")
+            return .notRunning("\(path) was last written \(DurationText.age(now - written)) ago")
         }
         return .running(status)
     }

@@ -1,4 +1,5 @@
 import JSON
+import SystemCalls
 
 /// The status file's JSON as a table for people, in the spirit of `wg show`: one block per
 /// interface, one per peer. Rendered from the JSON (not the live objects) so that SIGUSR1's log
@@ -10,7 +11,7 @@ public enum StatusText {
         let daemon = status["stunmeshd"]
         let summary = status["summary"]
         var head = "stunmeshd \(daemon?["version"]?.stringValue ?? "?") (pid \(daemon?["pid"]?.intValue ?? 0))"
-        if let started = daemon?["started_at"]?.numberValue { head += ", running for \(StatusWords.duration(now - started))" }
+        if let started = daemon?["started_at"]?.numberValue { head += ", running for \(DurationText.age(now - started))" }
         head += ": \(summary?["up"]?.intValue ?? 0)/\(summary?["peers"]?.intValue ?? 0) peers up"
         lines.append(head)
         var facts: [String] = []
@@ -42,7 +43,7 @@ public enum StatusText {
         if let state = peer["state"]?.stringValue {
             var text = state.replacingOccurrences("_", with: " ")
             if let detail = peer["state_detail"]?.stringValue { text += " (\(detail))" }
-            if let since = peer["state_since"]?.numberValue { text += " for \(StatusWords.duration(now - since))" }
+            if let since = peer["state_since"]?.numberValue { text += " for \(DurationText.age(now - since))" }
             if let reason = peer["last_transition"]?["reason"]?.stringValue { text += ", after: \(reason)" }
             add("state", text)
         }
@@ -66,7 +67,7 @@ public enum StatusText {
         }
         if let ping = peer["ping"], let target = ping["target"]?.stringValue {
             var text = target
-            if let rtt = ping["rtt_us"]?.numberValue { text += ", rtt \(StatusWords.shortDuration(rtt / 1e6))" }
+            if let rtt = ping["rtt_us"]?.numberValue { text += ", rtt \(DurationText.precise(rtt / 1e6))" }
             if let loss = ping["loss_percent"]?.intValue {
                 text += ", loss \(loss)% (\(ping["answered"]?.intValue ?? 0)/\(ping["sent"]?.intValue ?? 0) answered)"
             }
@@ -74,7 +75,7 @@ public enum StatusText {
         }
         for stun in peer["stun"]?.arrayValue ?? [] {
             var text = "\(stun["server"]?.stringValue ?? "?") sees \(stun["mapped"]?.stringValue ?? "?")"
-            if let rtt = stun["rtt_us"]?.numberValue { text += " (rtt \(StatusWords.shortDuration(rtt / 1e6))" }
+            if let rtt = stun["rtt_us"]?.numberValue { text += " (rtt \(DurationText.precise(rtt / 1e6))" }
             if let at = stun["at"]?.numberValue { text += ", \(ago(at, now)))" } else { text += ")" }
             add("stun", text)
         }
@@ -108,7 +109,7 @@ public enum StatusText {
     }
 
     static func restoreText(_ restore: JSONValue, now: Double) -> String {
-        func ms(_ key: String) -> String? { restore[key]?.numberValue.map { StatusWords.shortDuration($0 / 1000) } }
+        func ms(_ key: String) -> String? { restore[key]?.numberValue.map { DurationText.precise($0 / 1000) } }
         var text = "\(ms("total_ms") ?? "?") after \(restore["signal"]?.stringValue ?? "?")"
         if let started = restore["started_at"]?.numberValue { text += " \(ago(started, now))" }
         let phases = [("detect", "detect_ms"), ("discover", "discover_ms"), ("publish", "publish_ms"),
@@ -119,6 +120,6 @@ public enum StatusText {
     }
 
     static func ago(_ time: Double, _ now: Double) -> String {
-        "\(StatusWords.duration(now - time)) ago"
+        "\(DurationText.age(now - time)) ago"
     }
 }

@@ -1,27 +1,6 @@
-/// The few words status output is made of: durations, byte counts and state names, the same in
-/// the log, the table and the JSON. Pure.
+/// The few words status output is made of: byte counts and state names, the same in the log, the
+/// table and the JSON (durations: `DurationText`). Pure.
 public enum StatusWords {
-    /// "0s", "42s", "3m05s", "2h07m", "4d03h": short and sortable by eye.
-    public static func duration(_ seconds: Double) -> String {
-        let total = max(0, Int(seconds.rounded(.down)))
-        let (d, h, m, s) = (total / 86400, total / 3600 % 24, total / 60 % 60, total % 60)
-        if d > 0 { return "\(d)d\(two(h))h" }
-        if h > 0 { return "\(h)h\(two(m))m" }
-        if m > 0 { return "\(m)m\(two(s))s" }
-        return "\(s)s"
-    }
-
-    /// Round trips and restore phases: "0.8 ms", "42 ms", "2.5 s".
-    public static func shortDuration(_ seconds: Double) -> String {
-        if seconds < 0.00995 {
-            let tenths = Int((seconds * 10000).rounded())
-            return "\(tenths / 10).\(tenths % 10) ms"
-        }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
-        let tenths = Int((seconds * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) s"
-    }
-
     /// Bytes as `wg show` writes them: "148 B", "1.45 KiB", "3.20 MiB".
     public static func bytes(_ count: UInt64) -> String {
         let units = ["KiB", "MiB", "GiB", "TiB"]

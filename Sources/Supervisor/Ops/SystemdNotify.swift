@@ -66,8 +66,6 @@ final class SystemdNotifier {
 
     /// "RELOADING=1" with the monotonic time systemd wants beside it (Type=notify-reload).
     static func reloadingMessage() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return "RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)"
+        "RELOADING=1\nMONOTONIC_USEC=\(WallClock.monotonicMicroseconds())"
     }
 }

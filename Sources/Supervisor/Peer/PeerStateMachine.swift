@@ -79,7 +79,7 @@ public struct PeerStateMachine: Sendable {
         case stop
     }
 
-    /// The two timers a peer owns.
+    /// The three timers a peer owns.
     public enum Timer: Equatable, Sendable {
         /// Backoff before retrying a failed step, or the next poll of the peer's record.
         case retry
@@ -158,6 +158,20 @@ public struct PeerStateMachine: Sendable {
         }
     }
 
+    /// A repair in progress: a probe said the path is broken, and the cycle runs until the
+    /// record changes or the path recovers.
+    public struct Repair: Equatable, Sendable {
+        /// The signal that started the repair (the newest, when several joined it).
+        public var signal: PathSignal
+        /// Polls of the peer's record made so far (drives the poll backoff).
+        public var polls = 0
+        /// Whether the unchanged endpoint was already written again once in this repair.
+        public var reasserted = false
+
+        /// A repair started by `signal`.
+        public init(signal: PathSignal) { self.signal = signal }
+    }
+
     /// The settings.
     public let settings: Settings
     /// The current state.
@@ -170,15 +184,14 @@ public struct PeerStateMachine: Sendable {
     public private(set) var configuredEndpoint: Endpoint?
     /// Consecutive failures of the current step (drives the retry backoff).
     public private(set) var consecutiveFailures = 0
-    /// The signal that started the repair in progress; nil when the path is believed good.
-    public private(set) var repairing: PathSignal?
-    /// The last signal that started a repair, kept after the repair ends.
-    public private(set) var lastSignal: PathSignal?
+    /// The repair in progress; nil when the path is believed good.
+    public private(set) var repair: Repair?
     /// True while, as the responder, we hold keepalive at 0 so as not to start a handshake.
     public private(set) var keepaliveWithheld = false
-    private var polls = 0
-    private var reassertedThisRepair = false
     private var random: Jitter
+
+    /// The signal that started the repair in progress; nil when the path is believed good.
+    public var repairing: PathSignal? { repair?.signal }
 
     /// A machine in `.idle`; `seed` makes its jitter reproducible.
     public init(settings: Settings, seed: UInt64 = 1) {
@@ -186,114 +199,168 @@ public struct PeerStateMachine: Sendable {
         self.random = Jitter(seed: seed)
     }
 
-    /// Feeds one event in and returns what to do. Events that do not fit the current state (a
-    /// late completion after `stop`, a duplicate timer) change nothing and return no action.
+    /// Feeds one event in and returns what to do. Every (state, event) pair is decided below:
+    /// the outer switch names every event and each handler names every state, so a new event or
+    /// state does not compile until each pair is handled or ignored on purpose. A pair that is
+    /// ignored (a late completion after `stop`, a duplicate timer) returns no action and changes
+    /// nothing. docs/state-machine.md's transition table is checked against this function by
+    /// `StateMachineDocTests`.
     public mutating func handle(_ event: Event) -> [Action] {
-        switch (state, event) {
-        case (.stopped, _):
+        if state == .stopped { return [] }
+        switch event {
+        case .start: return start()
+        case .stop: return stop()
+        case .discovered(let endpoints): return discovered(endpoints)
+        case .discoveryFailed(let reason): return failed(in: .discovering, .discover, "discovery failed: \(reason)")
+        case .published: return published()
+        case .publishFailed(let reason): return failed(in: .publishing, .publish, "publish failed: \(reason)")
+        case .remoteEndpoint(let endpoint, let context): return remoteRead(endpoint, context)
+        case .remoteMissing: return failed(in: .awaitingRemote, .readRemote, "no record from the peer yet")
+        case .remoteRejected(let reason):
+            return failed(in: .awaitingRemote, .readRemote, "ignored the peer's record: \(reason)")
+        case .remoteReadFailed(let reason):
+            return failed(in: .awaitingRemote, .readRemote, "reading the peer's record failed: \(reason)")
+        case .configured: return configured()
+        case .configureFailed(let reason): return configureFailed(reason)
+        case .pathFailed(let signal): return pathFailed(signal)
+        case .pathRecovered: return pathRecovered()
+        case .handshakeCompleted: return restoreKeepalive()
+        case .deviceReset(let what): return deviceReset(what)
+        case .timerFired(.retry): return retryElapsed()
+        case .timerFired(.refresh): return refreshElapsed()
+        case .timerFired(.handshakeWait): return handshakeWaitElapsed()
+        }
+    }
+
+    // MARK: - Events, each deciding for every state
+
+    private mutating func start() -> [Action] {
+        switch state {
+        case .idle: return enter(.discover)
+        case .discovering, .publishing, .awaitingRemote, .configuring, .monitoring, .waitingToRetry, .stopped:
             return []
-        case (_, .stop):
-            state = .stopped
-            return [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)]
+        }
+    }
 
-        case (.idle, .start):
-            return enter(.discover)
+    private mutating func stop() -> [Action] {
+        state = .stopped
+        return [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)]
+    }
 
-        case (_, .pathFailed(.network(let what))):
-            return refreshNow(.network(what))
-        case (_, .pathFailed(.manual)):
-            return refreshNow(.manual)
-        case (_, .pathFailed(let signal)):
-            return pathFailed(signal)
-        case (_, .pathRecovered):
-            return pathRecovered()
-        case (_, .handshakeCompleted):
-            return restoreKeepalive()
-        case (_, .deviceReset(let what)):
-            configuredEndpoint = nil
-            keepaliveWithheld = false
-            return [.cancelTimer(.handshakeWait)] + refreshNow(.network(what))
-        case (_, .timerFired(.handshakeWait)):
-            return handshakeWaitElapsed()
-
-        case (.discovering, .discovered(let endpoints)):
+    private mutating func discovered(_ endpoints: PublicEndpoints) -> [Action] {
+        switch state {
+        case .discovering:
             mapping = endpoints
             consecutiveFailures = 0
-            if repairing != nil && endpoints == publishedMapping {
+            if repair != nil && endpoints == publishedMapping {
                 // Polling during a repair: our side has not moved, the store already says so.
                 return enter(.readRemote)
             }
             return enter(.publish)
-        case (.discovering, .discoveryFailed(let reason)):
-            return fail(.discover, reason: "discovery failed: \(reason)")
+        case .idle, .publishing, .awaitingRemote, .configuring, .monitoring, .waitingToRetry, .stopped:
+            return []
+        }
+    }
 
-        case (.publishing, .published):
+    private mutating func published() -> [Action] {
+        switch state {
+        case .publishing:
             publishedMapping = mapping
             consecutiveFailures = 0
             return enter(.readRemote)
-        case (.publishing, .publishFailed(let reason)):
-            return fail(.publish, reason: "publish failed: \(reason)")
+        case .idle, .discovering, .awaitingRemote, .configuring, .monitoring, .waitingToRetry, .stopped:
+            return []
+        }
+    }
 
-        case (.awaitingRemote, .remoteEndpoint(let endpoint, let context)):
+    private mutating func remoteRead(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
+        switch state {
+        case .awaitingRemote:
             consecutiveFailures = 0
             return remoteEndpoint(endpoint, context)
-        case (.awaitingRemote, .remoteMissing):
-            return fail(.readRemote, reason: "no record from the peer yet")
-        case (.awaitingRemote, .remoteRejected(let reason)):
-            return fail(.readRemote, reason: "ignored the peer's record: \(reason)")
-        case (.awaitingRemote, .remoteReadFailed(let reason)):
-            return fail(.readRemote, reason: "reading the peer's record failed: \(reason)")
+        case .idle, .discovering, .publishing, .configuring, .monitoring, .waitingToRetry, .stopped:
+            return []
+        }
+    }
 
-        case (.configuring(let endpoint), .configured):
+    private mutating func configured() -> [Action] {
+        switch state {
+        case .configuring(let endpoint):
             configuredEndpoint = endpoint
             consecutiveFailures = 0
-            return repairing == nil ? enterMonitoring() : pollAgain()
-        case (.configuring, .configureFailed(let reason)):
-            return fail(.configure, reason: "setting the endpoint failed: \(reason)")
-
-        case (.waitingToRetry(let step), .timerFired(.retry)):
-            return enter(step)
-        case (.monitoring, .timerFired(.refresh)):
-            return [.log(.info, "refresh interval elapsed")] + enter(.discover)
-
-        default:
+            return repair == nil ? enterMonitoring() : pollAgain()
+        case .idle, .discovering, .publishing, .awaitingRemote, .monitoring, .waitingToRetry, .stopped:
             return []
+        }
+    }
+
+    private mutating func configureFailed(_ reason: String) -> [Action] {
+        switch state {
+        case .configuring: return fail(.configure, reason: "setting the endpoint failed: \(reason)")
+        case .idle, .discovering, .publishing, .awaitingRemote, .monitoring, .waitingToRetry, .stopped:
+            return []
+        }
+    }
+
+    /// A step's failure, when the machine is in the state that step runs in (`discovering`,
+    /// `publishing` or `awaitingRemote`); in any other state it is a late answer and ignored.
+    private mutating func failed(in running: State, _ step: Step, _ reason: String) -> [Action] {
+        state == running ? fail(step, reason: reason) : []
+    }
+
+    private mutating func retryElapsed() -> [Action] {
+        switch state {
+        case .waitingToRetry(let step): return enter(step)
+        case .idle, .discovering, .publishing, .awaitingRemote, .configuring, .monitoring, .stopped: return []
+        }
+    }
+
+    private mutating func refreshElapsed() -> [Action] {
+        switch state {
+        case .monitoring: return [.log(.info, "refresh interval elapsed")] + enter(.discover)
+        case .idle, .discovering, .publishing, .awaitingRemote, .configuring, .waitingToRetry, .stopped: return []
         }
     }
 
     // MARK: - Repair
 
+    /// A probe says the path is broken (a repair starts, or goes on with the newer signal), or —
+    /// for a network change or an operator's request — our mapping may have moved (the cycle runs
+    /// now without declaring the path broken: the probes say whether it is). Either way, from
+    /// `monitoring` or `waitingToRetry` (backoff reset) the cycle starts at once; while a step is
+    /// in flight, the cycle it belongs to goes on and ends in a re-read.
     private mutating func pathFailed(_ signal: PathSignal) -> [Action] {
-        let first = repairing == nil
-        repairing = signal
-        lastSignal = signal
-        if first { reassertedThisRepair = false; polls = 0 }
+        let probe: Bool
+        switch signal {
+        case .ping, .rxStall, .handshakeStale:
+            probe = true
+            if repair == nil { repair = Repair(signal: signal) } else { repair?.signal = signal }
+        case .network, .manual:
+            probe = false
+        }
+        let level: LogLevel = probe ? .warning : .info
+        let what = probe ? "path failed (\(signal))" : "\(signal)"
         switch state {
         case .monitoring:
-            return [.log(.warning, "path failed (\(signal)): re-discovering now"), .cancelTimer(.refresh)] + enter(.discover)
+            return [.log(level, "\(what): re-discovering now"), .cancelTimer(.refresh)] + enter(.discover)
         case .waitingToRetry:
             // Whatever we were waiting for, start over at once: something has changed.
             consecutiveFailures = 0
-            return [.log(.warning, "path failed (\(signal)): re-discovering now"), .cancelTimer(.retry)] + enter(.discover)
-        default:
-            // A step is in flight; the cycle it belongs to goes on and ends in a re-read.
-            return [.log(.warning, "path failed (\(signal)) while \(state)")]
+            return [.log(level, "\(what): re-discovering now"), .cancelTimer(.retry)] + enter(.discover)
+        case .idle, .discovering, .publishing, .awaitingRemote, .configuring:
+            return probe ? [.log(.warning, "\(what) while \(state)")] : []
+        case .stopped:
+            return []
         }
     }
 
-    /// A network change or an operator's request: run the cycle now (our mapping may have moved),
-    /// without declaring the path broken — the probes say whether it is.
-    private mutating func refreshNow(_ signal: PathSignal) -> [Action] {
-        lastSignal = signal
-        switch state {
-        case .monitoring:
-            return [.log(.info, "\(signal): re-discovering now"), .cancelTimer(.refresh)] + enter(.discover)
-        case .waitingToRetry:
-            consecutiveFailures = 0
-            return [.log(.info, "\(signal): re-discovering now"), .cancelTimer(.retry)] + enter(.discover)
-        default:
-            return []
-        }
+    /// The WireGuard device was re-created: the endpoint we wrote and a withheld keepalive are
+    /// gone with it; the cycle runs as for a network change, so even an unchanged record is
+    /// written again.
+    private mutating func deviceReset(_ what: String) -> [Action] {
+        configuredEndpoint = nil
+        keepaliveWithheld = false
+        return [.cancelTimer(.handshakeWait)] + pathFailed(.network(what))
     }
 
     /// The responder gives back the keepalive it withheld, once a handshake proves the path.
@@ -309,13 +376,15 @@ public struct PeerStateMachine: Sendable {
     private mutating func handshakeWaitElapsed() -> [Action] {
         guard keepaliveWithheld else { return [] }
         keepaliveWithheld = false
-        return [.log(.info, "no handshake from the initiator in \(Self.seconds(settings.handshakeWait))s: initiating"),
+        return [.log(.info, "no handshake from the initiator in \(DurationText.span(settings.handshakeWait)): initiating"),
                 .setKeepalive(settings.keepalive)]
     }
 
+    /// The path works again: the repair ends, a withheld keepalive is given back, and a machine
+    /// waiting to retry with an endpoint configured goes back to monitoring.
     private mutating func pathRecovered() -> [Action] {
-        guard repairing != nil || keepaliveWithheld else { return [] }
-        repairing = nil
+        guard repair != nil || keepaliveWithheld else { return [] }
+        repair = nil
         var actions: [Action] = [.log(.info, "path recovered")]
         if keepaliveWithheld {
             keepaliveWithheld = false
@@ -329,17 +398,17 @@ public struct PeerStateMachine: Sendable {
 
     private mutating func remoteEndpoint(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
         if endpoint == configuredEndpoint {
-            guard repairing != nil else {
+            guard let current = repair else {
                 return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
             }
             // Repairing and the peer has not moved (yet): once per repair, send toward it now;
             // then keep polling (re-discover, re-read) until something moves or the path recovers.
-            if reassertedThisRepair { return pollAgain() }
-            reassertedThisRepair = true
+            if current.reasserted { return pollAgain() }
+            repair?.reasserted = true
             state = .configuring(endpoint)
             return [.log(.info, "re-asserting endpoint \(endpoint)")] + configure(endpoint, context)
         }
-        if repairing == nil, let current = context.wireGuardEndpoint, current != endpoint,
+        if repair == nil, let current = context.wireGuardEndpoint, current != endpoint,
            context.lastHandshake > context.recordSince {
             // WireGuard roamed to `current` after this record was written, and a handshake
             // proved it: the record is older news. Overwriting it would cost a handshake.
@@ -367,9 +436,9 @@ public struct PeerStateMachine: Sendable {
 
     /// Waits, then runs the cycle again (discover; publish only if we moved; read the record).
     private mutating func pollAgain() -> [Action] {
-        polls += 1
+        repair?.polls += 1
         state = .waitingToRetry(.discover)
-        let delay = delay(base: settings.pollBase, cap: settings.pollCap, attempt: polls)
+        let delay = delay(base: settings.pollBase, cap: settings.pollCap, attempt: repair?.polls ?? 1)
         return [.armTimer(.retry, seconds: delay)]
     }
 
@@ -408,11 +477,6 @@ public struct PeerStateMachine: Sendable {
         consecutiveFailures += 1
         state = .waitingToRetry(step)
         let delay = delay(base: settings.retryBase, cap: settings.retryCap, attempt: consecutiveFailures)
-        return [.log(.warning, "\(reason); retry in \(Self.seconds(delay))s"), .armTimer(.retry, seconds: delay)]
-    }
-
-    static func seconds(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+        return [.log(.warning, "\(reason); retry in \(DurationText.span(delay))"), .armTimer(.retry, seconds: delay)]
     }
 }

@@ -2,6 +2,7 @@ import EventLoop
 import Glibc
 import Probes
 import Record
+import SystemCalls
 
 /// A peer's records and all of its stores: publishes our record to every store and reads the
 /// peer's from every store, so that one failing or slow store never stalls the others (see
@@ -81,7 +82,7 @@ public final class RecordExchange {
 
     init(peerKey: WireGuardKey, lanes: [StoreLane], loop: EventLoop, logger: Logger,
          grace: Double = RecordExchange.defaultGrace, wallClock: @escaping () -> Double = WallClock.now,
-         unixTime: @escaping () -> Int = { Int(WallClock.now()) }) {
+         unixTime: @escaping () -> Int = WallClock.unixSeconds) {
         precondition(!lanes.isEmpty, "a peer has at least one store")
         self.peerKey = peerKey
         self.lanes = lanes

@@ -1,5 +1,6 @@
 import EventLoop
 import Probes
+import SystemCalls
 
 /// One store as one peer uses it: runs that peer's gets and sets on the store with a timeout of
 /// its own, so a hung store answers "timed out" instead of never; joins a get to the same key
@@ -95,7 +96,7 @@ final class StoreLane {
         gets[key] = pending
         let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
             guard let self, let pending else { return }
-            self.finishGet(key, pending, .failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout))")))
+            self.finishGet(key, pending, .failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout))")))
         }
         pending.timer = timer
         timer.start(after: timeout)
@@ -126,7 +127,7 @@ final class StoreLane {
             }
             let timer = TimerWatcher(loop: loop) { [weak self] in
                 guard let self, let waiting = self.queuedSets.removeValue(forKey: key) else { return }
-                self.note(.failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout)) "
+                self.note(.failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout)) "
                     + "(the write before it is still running)")), operation: "set")
                 waiting.completion(.failure(StoreError("\(self.store.name): the write before it is still running")))
             }
@@ -137,7 +138,7 @@ final class StoreLane {
         let timer = TimerWatcher(loop: loop) { [weak self] in
             guard let self else { return }
             self.finishSet(key: key, content: content, completion: completion,
-                           result: .failure(StoreError("\(self.store.name): no answer in \(Self.seconds(self.timeout))")))
+                           result: .failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout))")))
         }
         setsInFlight[key] = timer
         timer.start(after: timeout)
@@ -212,9 +213,5 @@ final class StoreLane {
         setsInFlight = [:]
         for waiting in queuedSets.values { waiting.timer.stop() }
         queuedSets = [:]
-    }
-
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }
