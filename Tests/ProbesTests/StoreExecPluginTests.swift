@@ -13,8 +13,8 @@ import Testing
         var script: String { "\(dir)/plugin" }
         init() throws { try F.write(script, StorePluginScripts.exec, mode: 0o755) }
         deinit { F.removeTree(dir) }
-        func store(_ mode: String = "ok", timeout: Double = 10) -> ExecPluginStore {
-            ExecPluginStore(loop: loop, command: script, args: [dir, mode], timeout: timeout)
+        func store(_ mode: String = "ok", timeout: Double = 10) -> PluginStore {
+            PluginStore(.exec, loop: loop, command: script, args: [dir, mode], timeout: timeout)
         }
         func get(_ store: Store, _ key: String = F.keyA) -> Result<String?, StoreError>? {
             var result: Result<String?, StoreError>?
@@ -82,14 +82,14 @@ import Testing
         let plugin = try Plugin()
         // 300 kB of stderr passes through the pipes without blocking the plugin.
         #expect(try plugin.get(plugin.store("big"))?.get() == .some(nil))
-        let message = try #require(failure(plugin.get(ExecPluginStore(loop: plugin.loop, command: "/bin/sh",
+        let message = try #require(failure(plugin.get(PluginStore(.exec, loop: plugin.loop, command: "/bin/sh",
             args: ["-c", "head -c 300000 /dev/zero | tr '\\0' 'y' >&2; exit 1"]))))
         #expect(message.count < 500)
     }
 
     @Test func missingCommandIsAnError() throws {
         let plugin = try Plugin()
-        let message = failure(plugin.get(ExecPluginStore(loop: plugin.loop, command: "\(plugin.dir)/no-such-plugin", args: [])))
+        let message = failure(plugin.get(PluginStore(.exec, loop: plugin.loop, command: "\(plugin.dir)/no-such-plugin", args: [])))
         #expect(message?.contains("cannot start") == true, "\(message ?? "no error")")
     }
 

@@ -42,7 +42,7 @@ import Testing
         driver.script("posix_spawn", .fail(Errno(EAGAIN)))
         var result: Result<String?, StoreError>?
         driver.withMocking {
-            ExecPluginStore(loop: loop, command: "/bin/true", args: []).get(key: F.keyA) { result = $0 }
+            PluginStore(.exec, loop: loop, command: "/bin/true", args: []).get(key: F.keyA) { result = $0 }
         }
         #expect(result == nil)
         F.drive(loop) { result != nil }

@@ -12,8 +12,8 @@ import Testing
         var script: String { "\(dir)/plugin.sh" }
         init() throws { try F.write(script, StorePluginScripts.shell, mode: 0o755) }
         deinit { F.removeTree(dir) }
-        func store(_ mode: String = "ok", timeout: Double = 10) -> ShellPluginStore {
-            ShellPluginStore(loop: loop, command: script, args: [dir, mode], timeout: timeout)
+        func store(_ mode: String = "ok", timeout: Double = 10) -> PluginStore {
+            PluginStore(.shell, loop: loop, command: script, args: [dir, mode], timeout: timeout)
         }
         func get(_ store: Store, _ key: String = F.keyA) -> Result<String?, StoreError>? {
             var result: Result<String?, StoreError>?

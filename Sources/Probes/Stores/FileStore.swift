@@ -13,7 +13,6 @@ public final class FileStore: Store {
     /// Records are tiny; anything this large is not one.
     static let maximumFileSize = 64 * 1024
     private let loop: EventLoop
-    private var temporaryCounter = 0
 
     /// A store in `directory`, which is created (with its parents) on the first write.
     public init(loop: EventLoop, directory: String) {
@@ -58,42 +57,12 @@ public final class FileStore: Store {
     }
 
     private func write(_ key: String, _ value: String) -> Result<Void, StoreError> {
-        temporaryCounter += 1
-        let identity = UInt(bitPattern: ObjectIdentifier(self).hashValue)
-        let temporary = "\(directory)/.\(key).\(Sys.getpid()).\(identity).\(temporaryCounter).tmp"
         let path = "\(directory)/\(key)"
         do throws(Errno) {
-            try makeDirectories(directory)
-            let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-            do throws(Errno) {
-                defer { Sys.close(fd) }
-                try Sys.writeAll(fd, Array(value.utf8))
-                try Sys.fsync(fd)
-            } catch {
-                try? Sys.unlink(temporary)
-                throw error
-            }
-            do { try Sys.rename(temporary, path) } catch {
-                try? Sys.unlink(temporary)
-                throw error
-            }
-            // Make the rename itself durable.
-            let dir = try Sys.open(directory, O_RDONLY | O_DIRECTORY)
-            defer { Sys.close(dir) }
-            try Sys.fsync(dir)
+            try AtomicFile.write(value, to: path)
             return .success(())
         } catch {
             return .failure(StoreError("cannot write \(path): \(error)"))
-        }
-    }
-
-    /// mkdir -p.
-    private func makeDirectories(_ path: String) throws(Errno) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component
-            try Sys.mkdir(prefix)
-            prefix += "/"
         }
     }
 }

@@ -16,9 +16,9 @@ enum StoreFactory {
         case .file(let directory):
             return (FileStore(loop: loop, directory: directory), false)
         case .exec(let command, let args, let dedup):
-            return (ExecPluginStore(loop: loop, command: command, args: args), dedup)
+            return (PluginStore(.exec, loop: loop, command: command, args: args), dedup)
         case .shell(let command, let args, let dedup):
-            return (ShellPluginStore(loop: loop, command: command, args: args), dedup)
+            return (PluginStore(.shell, loop: loop, command: command, args: args), dedup)
         case .cloudflare(let zone, let token, let subdomain, let apiURL, let dedup, let caFile):
             return (CloudflareStore(loop: loop, client: try client(), zone: zone, token: token, subdomain: subdomain,
                                     apiURL: apiURL ?? CloudflareStore.defaultAPIURL, caFile: caFile), dedup)
