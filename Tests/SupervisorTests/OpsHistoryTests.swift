@@ -140,18 +140,36 @@ import Testing
         #expect(abs(histogram.sum - 169.4) < 1e-9)
     }
 
-    @Test func storeStatsCountAndWindow() {
-        var stats = StoreStats()
-        stats.started("get", at: 0)
-        stats.finished("get", error: nil, at: 0.1)
-        stats.started("set", at: 200)
-        stats.finished("set", error: "HTTP 429", at: 200.5)
-        stats.started("get", at: 400)
-        #expect(stats.calls == ["get": 2, "set": 1])
-        #expect(stats.errors == ["set": 1])
-        #expect(stats.lastSuccess == 0.1)
-        #expect(stats.lastFailure?.error == "HTTP 429")
-        #expect(stats.callsInWindow(before: 400) == 2)
-        #expect(stats.callsInWindow(before: 1000) == 0)
+    @Test func storeAccountCountsCallsLatencyAndWindow() {
+        var account = StoreAccount()
+        account.started(.get, at: 0)
+        account.ended(.get, latency: 0.1, error: nil, at: 0.1)
+        account.started(.set, at: 200)
+        account.ended(.set, latency: 0.5, error: "HTTP 429", at: 200.5)
+        account.started(.get, at: 400)
+        #expect(account.get.calls == 2 && account.set.calls == 1 && account.calls == 3)
+        #expect(account.get.failures == 0 && account.set.failures == 1)
+        #expect(account.get.ended == 1 && account.get.meanLatency == 0.1 && account.set.latencyMax == 0.5)
+        #expect(account.lastSuccess == 0.1)
+        #expect(account.lastError == "HTTP 429" && account.lastErrorAt == 200.5 && account.consecutiveFailures == 1)
+        #expect(account.callsInWindow(before: 400) == 2)
+        #expect(account.callsInWindow(before: 1000) == 0)
+        account.failed("no answer", at: 401)
+        #expect(account.consecutiveFailures == 2 && account.calls == 3, "a failure without a call counts no call")
+        account.ended(.get, latency: .nan, error: nil, at: 402)
+        #expect(account.consecutiveFailures == 0 && account.get.latencyMax == 0.1, "a success ends the run; NaN is no latency")
+    }
+
+    @Test func storeTotalsAddThePeersAccounts() {
+        var a = StoreAccount(), b = StoreAccount()
+        a.started(.get, at: 10)
+        a.ended(.get, latency: 0.2, error: "x", at: 10.2)
+        b.started(.get, at: 20)
+        b.ended(.get, latency: 0.4, error: nil, at: 20.4)
+        b.wrote(at: 20.4)
+        a.add(b)
+        #expect(a.get.calls == 2 && a.get.failures == 1 && a.get.latencyMax == 0.4)
+        #expect(a.lastSuccess == 20.4 && a.lastError == "x" && a.writes == 1)
+        #expect(a.callsInWindow(before: 30) == 2)
     }
 }

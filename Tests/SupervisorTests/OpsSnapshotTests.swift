@@ -30,18 +30,19 @@ import Testing
         h.record(.configured, from: .configuring(theirs), to: .waitingToRetry(.discover), at: 950.3)
         h.record(.pathRecovered, from: .waitingToRetry(.discover), to: .monitoring, at: 951.3)
         h.observe(endpoint: theirs, rxBytes: 5000, lastHandshake: 990, at: 998)
-        var stats = StoreStats()
-        stats.started("set", at: 900.1)
-        stats.finished("set", error: nil, at: 900.2)
-        stats.started("get", at: 900.2)
-        stats.finished("get", error: "timed out", at: 900.25)
+        var account = StoreAccount()
+        account.started(.set, at: 900.1)
+        account.ended(.set, latency: 0.1, error: nil, at: 900.2)
+        account.wrote(at: 900.2)
+        account.started(.get, at: 900.2)
+        account.ended(.get, latency: 0.05, error: "timed out", at: 900.25)
         let wg = wireGuard ?? WireGuardPeerState(publicKeyHex: String(repeating: "0f", count: 32), endpoint: theirs,
                                                  lastHandshake: 990, rxBytes: 5000, txBytes: 7000,
                                                  persistentKeepalive: 5, allowedIPs: ["10.99.0.2/32"])
         return PeerHealth(interface: "wg0", name: name, publicKey: key, state: state, repairing: nil,
                           lastSignal: (.ping, 950), history: h, wireGuard: wg, wireGuardError: nil,
                           pingTarget: IPAddress("10.99.0.2"), pingSent: 10, pingAnswered: 9, pingRTT: 0.0012,
-                          storePlugin: "store", storeName: "file /var/lib/stunmesh", storeStats: stats)
+                          stores: [StoreHealth(plugin: "store", store: "file /var/lib/stunmesh", account: account)])
     }
 
     static func snapshot(_ peers: [PeerHealth]) -> HealthSnapshot {
@@ -89,8 +90,14 @@ import Testing
         #expect(peer["ping"]?["rtt_us"]?.intValue == 1200)
         #expect(peer["stun"]?[0]?["mapped"]?.stringValue == "203.0.113.10:35436")
         #expect(peer["stun"]?[0]?["rtt_us"]?.intValue == 800)
-        #expect(peer["store"]?["calls"]?["get"]?.intValue == 1)
-        #expect(peer["store"]?["last_error"]?.stringValue == "timed out")
+        #expect(json["schema"]?.intValue == HealthSnapshot.schemaVersion)
+        let store = try #require(peer["stores"]?[0])
+        #expect(store["calls"]?["get"]?.intValue == 1)
+        #expect(store["errors"]?["get"]?.intValue == 1)
+        #expect(store["latency_ms"]?["set"]?["last"]?.intValue == 100)
+        #expect(store["last_error"]?.stringValue == "timed out")
+        #expect(store["consecutive_failures"]?.intValue == 1)
+        #expect(store["writes"]?.intValue == 1)
         let restore = try #require(peer["last_restore"])
         #expect(restore["signal"]?.stringValue == "ping")
         #expect(restore["total_ms"]?.intValue == 1300)
@@ -170,6 +177,16 @@ import Testing
             # TYPE stunmeshd_store_errors_total counter
             stunmeshd_store_errors_total{\(labels),store="store",operation="get"} 1
             stunmeshd_store_errors_total{\(labels),store="store",operation="set"} 0
+            # HELP stunmeshd_store_latency_seconds Time store operations took until their answer or timeout.
+            # TYPE stunmeshd_store_latency_seconds summary
+            stunmeshd_store_latency_seconds_sum{\(labels),store="store",operation="get"} 0.05
+            stunmeshd_store_latency_seconds_sum{\(labels),store="store",operation="set"} 0.1
+            stunmeshd_store_latency_seconds_count{\(labels),store="store",operation="get"} 1
+            stunmeshd_store_latency_seconds_count{\(labels),store="store",operation="set"} 1
+            # HELP stunmeshd_store_budget_used API calls of the store's budget used in its window (stores with a budget).
+            # TYPE stunmeshd_store_budget_used gauge
+            # HELP stunmeshd_store_budget_limit API calls the store's budget allows in its window.
+            # TYPE stunmeshd_store_budget_limit gauge
             # HELP stunmeshd_stun_rtt_seconds Round trip of the last STUN Binding answered, by server.
             # TYPE stunmeshd_stun_rtt_seconds gauge
             stunmeshd_stun_rtt_seconds{\(labels),server="203.0.113.1:3478"} 0.0008

@@ -87,7 +87,9 @@ checks = [
     (b["rx"] <= wg["rx_bytes"] <= a["rx"], f"rx {wg['rx_bytes']} vs {b['rx']}..{a['rx']}"),
     (b["tx"] <= wg["tx_bytes"] <= a["tx"], f"tx {wg['tx_bytes']} vs {b['tx']}..{a['tx']}"),
     (p["stun"] and p["stun"][0]["server"] == "203.0.113.1:3478" and p["stun"][0]["mapped"].startswith("203.0.113.10:"), f"stun {p['stun']}"),
-    (p["store"]["plugin"] == "store" and p["store"]["calls"].get("get", 0) >= 1, f"store {p['store']}"),
+    (status["schema"] == 2, f"schema {status.get('schema')}"),
+    (p["stores"][0]["plugin"] == "store" and p["stores"][0]["calls"]["get"] >= 1 and p["stores"][0]["healthy"] is True,
+     f"stores {p['stores']}"),
     (p["ping"]["target"] == "10.99.0.2", f"ping {p['ping']}"),
     (status["summary"]["up"] == 1, "summary"),
 ]

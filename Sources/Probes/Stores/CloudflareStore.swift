@@ -60,6 +60,13 @@ public final class CloudflareStore: Store {
         return (limits.used(at: now), limits.limit, limits.blocked(at: now))
     }
 
+    /// Requests made and the budget, for status.
+    public var usage: StoreUsage {
+        let now = budget
+        return StoreUsage(requests: calls, budget: StoreBudgetStatus(used: now.used, limit: now.limit, window: limits.window,
+                                                                     blockedFor: now.blockedUntil.map { max(0, $0 - loop.now) }))
+    }
+
     /// The TXT record name for `key`, as stunmesh-go builds it.
     public func recordName(for key: String) -> String {
         subdomain.map { "\(key).\($0).\(zone)" } ?? "\(key).\(zone)"

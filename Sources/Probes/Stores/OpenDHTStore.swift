@@ -15,6 +15,8 @@ public final class OpenDHTStore: Store {
     public let name: String
     /// HTTP requests made so far, failed ones and fallbacks included: for benchmarks.
     public private(set) var calls = 0
+    /// Requests made, for status.
+    public var usage: StoreUsage { StoreUsage(requests: calls) }
     private let loop: EventLoop
     private let client: HTTPClient
     private let endpoints: [String]

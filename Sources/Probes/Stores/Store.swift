@@ -24,4 +24,49 @@ public protocol Store: AnyObject {
 
     /// Writes `value` under `key`, replacing what was there.
     func set(key: String, value: String, completion: @escaping (Result<Void, StoreError>) -> Void)
+
+    /// What the store as a whole has used, for every peer sharing it: requests made (HTTP stores)
+    /// and its API budget (Cloudflare). Stores without such facts keep the default (nothing).
+    var usage: StoreUsage { get }
+}
+
+extension Store {
+    /// Nothing to report beyond what each peer's `StoreAccount` counts.
+    public var usage: StoreUsage { StoreUsage() }
+}
+
+/// What one store (shared by the peers that name its plugin) has used: the facts only the store
+/// knows, beside each peer's own account of its calls (`StoreAccount`).
+public struct StoreUsage: Equatable, Sendable {
+    /// Requests made so far (an HTTP store: one operation can take several), for every peer.
+    public var requests: Int?
+    /// The store's API budget now, where it has one.
+    public var budget: StoreBudgetStatus?
+
+    /// Usage from its parts.
+    public init(requests: Int? = nil, budget: StoreBudgetStatus? = nil) {
+        self.requests = requests
+        self.budget = budget
+    }
+}
+
+/// An API budget at one moment: calls made in the sliding window out of the limit, and for how
+/// many more seconds every call is blocked after the service said "too many" (HTTP 429).
+public struct StoreBudgetStatus: Equatable, Sendable {
+    /// Calls made in the window.
+    public var used: Int
+    /// Calls allowed in the window.
+    public var limit: Int
+    /// The window's length in seconds.
+    public var window: Double
+    /// Seconds until calls are allowed again after a 429; nil when not blocked.
+    public var blockedFor: Double?
+
+    /// A budget status from its parts.
+    public init(used: Int, limit: Int, window: Double, blockedFor: Double?) {
+        self.used = used
+        self.limit = limit
+        self.window = window
+        self.blockedFor = blockedFor
+    }
 }

@@ -167,15 +167,11 @@ extension Daemon {
                 error = "interface not read"
             }
             if let state { peer.noteReading(state, now: now) }
-            var health = PeerHealth(interface: peer.interface.name, name: peer.name, publicKey: peer.peerKey.base64,
+            return PeerHealth(interface: peer.interface.name, name: peer.name, publicKey: peer.peerKey.base64,
                               state: peer.machine.state, repairing: peer.machine.repairing, lastSignal: peer.lastTrigger,
                               history: peer.history, wireGuard: state, wireGuardError: error, pingTarget: peer.pingTarget,
                               pingSent: peer.pingStats.sent, pingAnswered: peer.pingStats.answered,
-                              pingRTT: peer.pingStats.lastRTT, storePlugin: peer.settings.plugin,
-                              storeName: peer.records.lanes.map(\.store.name).joined(separator: ", "),
-                              storeStats: peer.records.lanes.first?.metered.stats ?? StoreStats())
-            health.storeHealth = peer.records.health
-            return health
+                              pingRTT: peer.pingStats.lastRTT, stores: peer.records.health)
         }
         return HealthSnapshot(version: StunmeshdMain.version, pid: Sys.getpid(), startedAt: operations.startedAt,
                               takenAt: now, refreshInterval: Self.statusRefreshInterval, configFile: operations.configPath,

@@ -1,13 +1,21 @@
 import JSON
+import Probes
 
 // The status file's JSON: what `stunmeshd status --json` prints and scripts parse. Times are
 // integer Unix seconds, durations integer milliseconds (`_ms`), round trips microseconds
-// (`_us`), so every number is exact. docs/operations.md describes the fields.
+// (`_us`), so every number is exact. docs/operations.md describes the fields and keeps the
+// schema's changelog; `HealthSnapshot.schemaVersion` is its one version number.
 
 extension HealthSnapshot {
+    /// The status JSON's schema version (`"schema"`): raised whenever a field is removed, renamed
+    /// or changes meaning (adding a field does not raise it). docs/operations.md lists each
+    /// version's changes. 1: the first release's (no `schema` field); 2: every store of a peer.
+    public static let schemaVersion = 2
+
     /// The snapshot as the status file's JSON object.
     public func json() -> JSONValue {
         .object([
+            ("schema", .number(Double(Self.schemaVersion))),
             ("stunmeshd", .object([
                 ("version", .string(version)),
                 ("pid", .number(Double(pid))),
@@ -23,37 +31,63 @@ extension HealthSnapshot {
                 ("text", .string(summary)),
             ])),
             ("peers", .array(peers.map { $0.json(now: takenAt) })),
-            ("stores", .array(storeTotals())),
+            ("stores", .array(storeTotals().map { $0.json(now: takenAt, totals: true) })),
         ])
     }
 
-    /// Each plugin's calls summed over the peers using it, in order of first use.
-    private func storeTotals() -> [JSONValue] {
+    /// Each plugin's accounts summed over the peers using it, in order of first use, with the
+    /// store's own usage (shared by those peers, so taken once).
+    func storeTotals() -> [StoreHealth] {
         var order: [String] = []
-        var byPlugin: [String: [PeerHealth]] = [:]
-        for peer in peers {
-            if byPlugin[peer.storePlugin] == nil { order.append(peer.storePlugin) }
-            byPlugin[peer.storePlugin, default: []].append(peer)
-        }
-        return order.map { plugin in
-            let users = byPlugin[plugin] ?? []
-            var calls: [String: Int] = [:], errors: [String: Int] = [:]
-            for stats in users.map(\.storeStats) {
-                calls.merge(stats.calls, uniquingKeysWith: +)
-                errors.merge(stats.errors, uniquingKeysWith: +)
+        var byPlugin: [String: StoreHealth] = [:]
+        for store in peers.flatMap(\.stores) {
+            if var total = byPlugin[store.plugin] {
+                total.account.add(store.account)
+                byPlugin[store.plugin] = total
+            } else {
+                order.append(store.plugin)
+                byPlugin[store.plugin] = store
             }
-            let failure = users.compactMap(\.storeStats.lastFailure).max { $0.at < $1.at }
-            return .object([
-                ("plugin", .string(plugin)),
-                ("name", .string(users.first?.storeName ?? plugin)),
-                ("calls", .object(calls.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-                ("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-                ("calls_last_5m", .number(Double(users.reduce(0) { $0 + $1.storeStats.callsInWindow(before: takenAt) }))),
-                ("last_success", users.compactMap(\.storeStats.lastSuccess).max().map(time) ?? .null),
-                ("last_failure", failure.map { time($0.at) } ?? .null),
-                ("last_error", failure.map { .string($0.error) } ?? .null),
-            ])
         }
+        return order.compactMap { byPlugin[$0] }
+    }
+}
+
+extension StoreHealth {
+    /// One store's JSON: the account (per peer, or summed over peers with `totals`) and usage.
+    func json(now: Double, totals: Bool = false) -> JSONValue {
+        let a = account
+        func perOperation(_ value: (StoreAccount.Counts) -> JSONValue) -> JSONValue {
+            .object(StoreAccount.Operation.allCases.map { ($0.rawValue, value(a[$0])) })
+        }
+        var members: [(String, JSONValue)] = [
+            ("plugin", .string(plugin)), ("name", .string(store)),
+            ("healthy", .bool(isHealthy)),
+            ("calls", perOperation { .number(Double($0.calls)) }),
+            ("errors", perOperation { .number(Double($0.failures)) }),
+            ("latency_ms", perOperation { c in
+                .object([("last", c.lastLatency.map(millis) ?? .null), ("mean", c.meanLatency.map(millis) ?? .null),
+                         ("max", c.ended > 0 ? millis(c.latencyMax) : .null)])
+            }),
+            ("calls_last_5m", .number(Double(a.callsInWindow(before: now)))),
+            ("last_success", a.lastSuccess.map(time) ?? .null),
+            ("last_error", a.lastError.map { .string($0) } ?? .null),
+            ("last_error_at", a.lastErrorAt.map(time) ?? .null),
+            ("writes", .number(Double(a.writes))), ("writes_skipped", .number(Double(a.writesSkipped))),
+        ]
+        if !totals {
+            members.insert(("consecutive_failures", .number(Double(a.consecutiveFailures))), at: 3)
+            members.append(("last_write", a.lastWrite.map(time) ?? .null))
+        }
+        if let requests = usage.requests { members.append(("requests", .number(Double(requests)))) }
+        if let budget = usage.budget {
+            members.append(("budget", .object([
+                ("used", .number(Double(budget.used))), ("limit", .number(Double(budget.limit))),
+                ("window_s", .number(budget.window.rounded())),
+                ("blocked_for_s", budget.blockedFor.map { .number($0.rounded(.up)) } ?? .null),
+            ])))
+        }
+        return .object(members)
     }
 }
 
@@ -106,7 +140,7 @@ extension PeerHealth {
                 .object([("server", .string("\(m.server)")), ("mapped", .string("\(m.mapped)")),
                          ("rtt_us", micros(m.rtt)), ("at", time(m.at))])
             })),
-            ("store", storeJSON(now: now)),
+            ("stores", .array(stores.map { $0.json(now: now) })),
             ("last_restore", history.lastRestore.map(restoreJSON) ?? .null),
             ("restores", .object([
                 ("count", .number(Double(history.restores.count))),
@@ -117,42 +151,6 @@ extension PeerHealth {
             ])),
             ("probe_failures", .object(history.probeFailures.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
         ]
-        return .object(members)
-    }
-
-    private func storeJSON(now: Double) -> JSONValue {
-        let stats = storeStats
-        return .object([
-            ("plugin", .string(storePlugin)),
-            ("name", .string(storeName)),
-            ("calls", .object(stats.calls.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-            ("errors", .object(stats.errors.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-            ("calls_last_5m", .number(Double(stats.callsInWindow(before: now)))),
-            ("last_success", stats.lastSuccess.map(time) ?? .null),
-            ("last_failure", stats.lastFailure.map { time($0.at) } ?? .null),
-            ("last_error", stats.lastFailure.map { .string($0.error) } ?? .null),
-            ("stores", .array(storeHealth.map(storeHealthJSON))),
-        ])
-    }
-
-    /// One of the peer's stores: health, writes made and skipped, and Cloudflare's budget.
-    private func storeHealthJSON(_ h: StoreHealth) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("plugin", .string(h.plugin)), ("name", .string(h.store)), ("healthy", .bool(h.isHealthy)),
-            ("consecutive_failures", .number(Double(h.consecutiveFailures))),
-            ("last_success", h.lastSuccess.map(time) ?? .null),
-            ("last_error", h.lastError.map { .string($0) } ?? .null),
-            ("last_error_at", h.lastErrorAt.map(time) ?? .null),
-            ("last_write", h.lastWrite.map(time) ?? .null),
-            ("writes", .number(Double(h.writes))), ("writes_skipped", .number(Double(h.writesSkipped))),
-        ]
-        if let requests = h.requests { members.append(("requests", .number(Double(requests)))) }
-        if let budget = h.cloudflareBudget {
-            members.append(("cloudflare_budget", .object([
-                ("used_last_5m", .number(Double(budget.used))), ("limit", .number(Double(budget.limit))),
-                ("blocked_for_s", budget.blockedFor.map { .number($0) } ?? .null),
-            ])))
-        }
         return .object(members)
     }
 

@@ -78,20 +78,15 @@ public struct PeerHealth: Sendable {
     public var pingAnswered: Int
     /// The last answered ping's round trip, seconds.
     public var pingRTT: Double?
-    /// The `plugins:` entry the peer's records go through.
-    public var storePlugin: String
-    /// The store's own name ("file /var/lib/…").
-    public var storeName: String
-    /// The store calls this peer made.
-    public var storeStats: StoreStats
-    /// Each of the peer's stores as `RecordExchange` sees it: health, writes, Cloudflare budget.
-    public var storeHealth: [StoreHealth] = []
+    /// Each of the peer's stores, in config order: the peer's account of its calls and the
+    /// store's usage (requests, API budget).
+    public var stores: [StoreHealth]
 
     /// A peer's health from its parts.
     public init(interface: String, name: String, publicKey: String, state: PeerStateMachine.State,
                 repairing: PathSignal?, lastSignal: (signal: PathSignal, at: Double)?, history: PeerHistory,
                 wireGuard: WireGuardPeerState?, wireGuardError: String?, pingTarget: IPAddress?, pingSent: Int,
-                pingAnswered: Int, pingRTT: Double?, storePlugin: String, storeName: String, storeStats: StoreStats) {
+                pingAnswered: Int, pingRTT: Double?, stores: [StoreHealth]) {
         self.interface = interface
         self.name = name
         self.publicKey = publicKey
@@ -105,9 +100,7 @@ public struct PeerHealth: Sendable {
         self.pingSent = pingSent
         self.pingAnswered = pingAnswered
         self.pingRTT = pingRTT
-        self.storePlugin = storePlugin
-        self.storeName = storeName
-        self.storeStats = storeStats
+        self.stores = stores
     }
 
     /// Whether the peer is up, and why (not), from WireGuard alone: a handshake younger than

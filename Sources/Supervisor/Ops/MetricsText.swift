@@ -33,18 +33,26 @@ public enum MetricsText {
                peers.flatMap { p in
                    p.history.probeFailures.sorted { $0.key < $1.key }.map { ("", peerLabels(p) + [("signal", $0.key)], Double($0.value)) }
                })
+        /// One sample per peer, store and operation.
+        func perStore(_ suffix: String = "", _ value: @escaping (StoreAccount.Counts) -> Double) -> [(String, [(String, String)], Double)] {
+            peers.flatMap { p in
+                p.stores.flatMap { s in
+                    StoreAccount.Operation.allCases.map { op in
+                        (suffix, peerLabels(p) + [("store", s.plugin), ("operation", op.rawValue)], value(s.account[op]))
+                    }
+                }
+            }
+        }
         family("stunmeshd_store_calls_total", "counter", "Store operations started, by plugin and operation.",
-               peers.flatMap { p in
-                   p.storeStats.calls.sorted { $0.key < $1.key }.map {
-                       ("", peerLabels(p) + [("store", p.storePlugin), ("operation", $0.key)], Double($0.value))
-                   }
-               })
+               perStore { Double($0.calls) })
         family("stunmeshd_store_errors_total", "counter", "Store operations that failed, by plugin and operation.",
-               peers.flatMap { p in
-                   p.storeStats.calls.keys.sorted().map {
-                       ("", peerLabels(p) + [("store", p.storePlugin), ("operation", $0)], Double(p.storeStats.errors[$0] ?? 0))
-                   }
-               })
+               perStore { Double($0.failures) })
+        family("stunmeshd_store_latency_seconds", "summary", "Time store operations took until their answer or timeout.",
+               perStore("_sum") { $0.latencySum } + perStore("_count") { Double($0.ended) })
+        family("stunmeshd_store_budget_used", "gauge", "API calls of the store's budget used in its window (stores with a budget).",
+               snapshot.storeTotals().compactMap { s in s.usage.budget.map { ("", [("store", s.plugin)], Double($0.used)) } })
+        family("stunmeshd_store_budget_limit", "gauge", "API calls the store's budget allows in its window.",
+               snapshot.storeTotals().compactMap { s in s.usage.budget.map { ("", [("store", s.plugin)], Double($0.limit)) } })
         family("stunmeshd_stun_rtt_seconds", "gauge", "Round trip of the last STUN Binding answered, by server.",
                peers.flatMap { p in p.history.mappings.map { ("", peerLabels(p) + [("server", "\($0.server)")], $0.rtt) } })
         return out

@@ -79,7 +79,7 @@ public enum StatusText {
             if let at = stun["at"]?.numberValue { text += ", \(ago(at, now)))" } else { text += ")" }
             add("stun", text)
         }
-        if let store = peer["store"] { add("store", storeText(store, now: now)) }
+        for store in peer["stores"]?.arrayValue ?? [] { add("store", storeText(store, now: now)) }
         if let signal = peer["last_signal"], let name = signal["signal"]?.stringValue {
             add("last signal", "\(name), \(signal["at"]?.numberValue.map { ago($0, now) } ?? "?")")
         }
@@ -101,9 +101,13 @@ public enum StatusText {
         var text = "\(store["plugin"]?.stringValue ?? "?") [\(store["name"]?.stringValue ?? "?")]: \(calls) calls, \(errors) errors"
         if let window = store["calls_last_5m"]?.intValue { text += ", \(window) in the last 5 min" }
         if let ok = store["last_success"]?.numberValue { text += ", last success \(ago(ok, now))" }
-        if let failed = store["last_failure"]?.numberValue {
+        if let failed = store["last_error_at"]?.numberValue {
             text += ", last failure \(ago(failed, now))"
             if let error = store["last_error"]?.stringValue { text += ": \(error)" }
+        }
+        if let budget = store["budget"], let used = budget["used"]?.intValue, let limit = budget["limit"]?.intValue {
+            text += ", budget \(used)/\(limit)"
+            if let blocked = budget["blocked_for_s"]?.numberValue { text += " (blocked for \(DurationText.span(blocked)))" }
         }
         return text
     }

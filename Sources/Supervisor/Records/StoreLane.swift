@@ -7,14 +7,12 @@ import SystemCalls
 /// that is already in flight instead of piling up another; keeps sets to one key in order (a set
 /// waits for the one in flight, and only the newest waiting one is sent); remembers the last
 /// record written, for the write policy; republishes on a timer when values expire; and keeps
-/// the store's health.
+/// the peer's account of the store (`StoreAccount`): every call is counted here, once.
 final class StoreLane {
     /// The plugin's name under `plugins:`.
     let plugin: String
     /// The store.
     let store: Store
-    /// The same store with its calls counted per operation (for status and metrics).
-    let metered: MeteredStore
     /// When a publish writes.
     let policy: StoreWritePolicy
     /// Seconds after which an operation counts as failed, whatever the store does later.
@@ -27,12 +25,13 @@ final class StoreLane {
     private let logger: Logger
     private let wallClock: () -> Double
     private var gets: [String: PendingGet] = [:]
-    /// Keys with a set in flight, with the timer that ends its wait.
-    private var setsInFlight: [String: TimerWatcher] = [:]
+    /// Keys with a set in flight, with the timer that ends its wait and when it started.
+    private var setsInFlight: [String: (timer: TimerWatcher, startedAt: Double)] = [:]
     /// The newest set waiting for the one in flight, per key, with the timer that ends its wait.
     private var queuedSets: [String: QueuedSet] = [:]
     private var lastWrite: (key: String, content: String, at: Double)?
-    private var health: StoreHealth
+    /// What this peer's calls to the store did.
+    private(set) var account = StoreAccount()
     private lazy var republishTimer = TimerWatcher(loop: loop) { [unowned self] in self.republish() }
     private var stopped = false
 
@@ -45,6 +44,7 @@ final class StoreLane {
     private final class PendingGet {
         var waiters: [(Result<String?, StoreError>) -> Void] = []
         var timer: TimerWatcher?
+        var startedAt = 0.0
     }
 
     /// A lane for `store` (named `plugin` in config) with its write policy and timeout.
@@ -52,27 +52,16 @@ final class StoreLane {
          wallClock: @escaping () -> Double) {
         self.plugin = plugin
         self.store = store
-        self.metered = MeteredStore(store)
         self.policy = policy
         self.timeout = timeout
         self.loop = loop
         self.logger = logger
         self.wallClock = wallClock
-        self.health = StoreHealth(plugin: plugin, store: store.name, consecutiveFailures: 0, writes: 0, writesSkipped: 0)
     }
 
-    /// The store's health now (with live request counts and Cloudflare budget).
+    /// The store's health now: this peer's account and the store's own usage.
     var currentHealth: StoreHealth {
-        var now = health
-        if let cloudflare = store as? CloudflareStore {
-            let budget = cloudflare.budget
-            now.requests = cloudflare.calls
-            now.cloudflareBudget = CloudflareBudgetStatus(used: budget.used, limit: budget.limit,
-                                                          blockedFor: budget.blockedUntil.map { max(0, $0 - loop.now) })
-        } else if let dht = store as? OpenDHTStore {
-            now.requests = dht.calls
-        }
-        return now
+        StoreHealth(plugin: plugin, store: store.name, account: account, usage: store.usage)
     }
 
     /// Whether a publish of endpoints `content` under `key` must write to this store now.
@@ -82,7 +71,7 @@ final class StoreLane {
     }
 
     /// Counts a publish that needed no write here.
-    func noteSkipped() { health.writesSkipped += 1 }
+    func noteSkipped() { account.skippedWrite() }
 
     /// Reads `key`; answers within `timeout` seconds. A get of the same key already in flight
     /// is joined, not repeated.
@@ -93,6 +82,7 @@ final class StoreLane {
         }
         let pending = PendingGet()
         pending.waiters = [completion]
+        pending.startedAt = loop.now
         gets[key] = pending
         let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
             guard let self, let pending else { return }
@@ -100,7 +90,8 @@ final class StoreLane {
         }
         pending.timer = timer
         timer.start(after: timeout)
-        metered.get(key: key) { [weak self, weak pending] result in
+        account.started(.get, at: wallClock())
+        store.get(key: key) { [weak self, weak pending] result in
             guard let self, let pending else { return }
             self.finishGet(key, pending, result)
         }
@@ -111,7 +102,7 @@ final class StoreLane {
         gets[key] = nil
         pending.timer?.stop()
         pending.timer = nil
-        note(result.map { _ in () }, operation: "get")
+        note(result.map { _ in () }, .get, startedAt: pending.startedAt)
         for waiter in pending.waiters { waiter(result) }
     }
 
@@ -128,7 +119,7 @@ final class StoreLane {
             let timer = TimerWatcher(loop: loop) { [weak self] in
                 guard let self, let waiting = self.queuedSets.removeValue(forKey: key) else { return }
                 self.note(.failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout)) "
-                    + "(the write before it is still running)")), operation: "set")
+                    + "(the write before it is still running)")), .set, startedAt: nil)
                 waiting.completion(.failure(StoreError("\(self.store.name): the write before it is still running")))
             }
             timer.start(after: timeout)
@@ -140,22 +131,23 @@ final class StoreLane {
             self.finishSet(key: key, content: content, completion: completion,
                            result: .failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout))")))
         }
-        setsInFlight[key] = timer
+        setsInFlight[key] = (timer, loop.now)
         timer.start(after: timeout)
-        metered.set(key: key, value: value) { [weak self, weak timer] result in
-            guard let self, let timer, self.setsInFlight[key] === timer else { return }  // timed out already
+        account.started(.set, at: wallClock())
+        store.set(key: key, value: value) { [weak self, weak timer] result in
+            guard let self, let timer, self.setsInFlight[key]?.timer === timer else { return }  // timed out already
             self.finishSet(key: key, content: content, completion: completion, result: result)
         }
     }
 
     private func finishSet(key: String, content: String, completion: (Result<Void, StoreError>) -> Void,
                            result: Result<Void, StoreError>) {
-        setsInFlight.removeValue(forKey: key)?.stop()
-        note(result, operation: "set")
+        let inFlight = setsInFlight.removeValue(forKey: key)
+        inFlight?.timer.stop()
+        note(result, .set, startedAt: inFlight?.startedAt)
         if case .success = result {
             lastWrite = (key, content, loop.now)
-            health.lastWrite = wallClock()
-            health.writes += 1
+            account.wrote(at: wallClock())
             if let every = policy.republishInterval, !stopped { republishTimer.start(after: every) }
         } else if let every = policy.republishInterval, !stopped {
             // Our value there will expire, or is not there at all: try again soon, even when
@@ -176,27 +168,30 @@ final class StoreLane {
         set(key: record.key, value: record.value, content: record.content) { _ in }
     }
 
-    /// Records an operation's outcome in the health, logging a store going bad once per episode
-    /// (and its recovery), not every failure.
-    private func note(_ result: Result<Void, StoreError>, operation: String) {
+    /// Records an operation's outcome in the account — a call that ended (`startedAt`: when it
+    /// started, loop time), or a failure without a call of its own (nil) — logging a store going
+    /// bad once per episode (and its recovery), not every failure.
+    private func note(_ result: Result<Void, StoreError>, _ operation: StoreAccount.Operation, startedAt: Double?) {
         let now = wallClock()
+        let failuresBefore = account.consecutiveFailures
+        let error: String?
         switch result {
-        case .success:
-            if health.consecutiveFailures > 0 {
-                logger.info("store works again", metadata: ["store": "\(plugin)",
-                                                            "failures": "\(health.consecutiveFailures)"])
-            }
-            health.lastSuccess = now
-            health.consecutiveFailures = 0
-        case .failure(let error):
-            if health.consecutiveFailures == 0 {
-                logger.warning("store \(operation) failed: \(error)", metadata: ["store": "\(plugin)"])
-            } else {
-                logger.debug("store \(operation) failed again: \(error)", metadata: ["store": "\(plugin)"])
-            }
-            health.lastError = error.message
-            health.lastErrorAt = now
-            health.consecutiveFailures += 1
+        case .success: error = nil
+        case .failure(let failure): error = failure.message
+        }
+        if let startedAt {
+            account.ended(operation, latency: loop.now - startedAt, error: error, at: now)
+        } else if let error {
+            account.failed(error, at: now)
+        }
+        switch (error, failuresBefore) {
+        case (nil, 0): break
+        case (nil, let failures):
+            logger.info("store works again", metadata: ["store": "\(plugin)", "failures": "\(failures)"])
+        case (let error?, 0):
+            logger.warning("store \(operation.rawValue) failed: \(error)", metadata: ["store": "\(plugin)"])
+        case (let error?, _):
+            logger.debug("store \(operation.rawValue) failed again: \(error)", metadata: ["store": "\(plugin)"])
         }
     }
 
@@ -209,7 +204,7 @@ final class StoreLane {
             pending.timer = nil
         }
         gets = [:]
-        for timer in setsInFlight.values { timer.stop() }
+        for inFlight in setsInFlight.values { inFlight.timer.stop() }
         setsInFlight = [:]
         for waiting in queuedSets.values { waiting.timer.stop() }
         queuedSets = [:]
