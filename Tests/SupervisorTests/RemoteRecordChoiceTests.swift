@@ -76,15 +76,14 @@ import Testing
     }
 
     @Test func policiesByPlugin() {
-        let refresh = 600.0
-        #expect(StoreFactory.writePolicy(for: .cloudflare(zone: "z", token: "t", subdomain: nil, apiURL: nil, dedup: false),
-                                         refreshInterval: refresh) == .whenChanged(rewriteAfter: 3600))
-        #expect(StoreFactory.writePolicy(for: .file(directory: "/x"), refreshInterval: refresh) == .whenChanged(rewriteAfter: 3600))
-        #expect(StoreFactory.writePolicy(for: .exec(command: "/p", args: [], dedup: false), refreshInterval: refresh) == .always)
-        #expect(StoreFactory.writePolicy(for: .shell(command: "/p", dedup: true), refreshInterval: refresh)
-            == .whenChanged(rewriteAfter: 3600))
-        #expect(StoreFactory.writePolicy(for: .openDHT(endpoints: ["http://h"], magic: "m", timeout: 15, republishInterval: 240),
-                                         refreshInterval: 3600) == .expiring(republishEvery: 240))
-        #expect(StoreFactory.operationTimeout(for: .openDHT(endpoints: ["http://a", "http://b"], magic: "m", timeout: 15)) == 31)
+        func policy(_ plugin: PluginConfig, refresh: Double = 600) -> StoreWritePolicy {
+            plugin.descriptor(refreshInterval: refresh).writePolicy
+        }
+        #expect(policy(.cloudflare(zone: "z", token: "t", subdomain: nil, apiURL: nil, dedup: false)) == .whenChanged(rewriteAfter: 3600))
+        #expect(policy(.file(directory: "/x")) == .whenChanged(rewriteAfter: 3600))
+        #expect(policy(.exec(command: "/p", args: [], dedup: false)) == .always)
+        #expect(policy(.shell(command: "/p", dedup: true)) == .whenChanged(rewriteAfter: 3600))
+        #expect(policy(.openDHT(endpoints: ["http://h"], magic: "m", timeout: 15, republishInterval: 240), refresh: 3600)
+            == .expiring(republishEvery: 240))
     }
 }

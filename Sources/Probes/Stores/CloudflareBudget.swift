@@ -8,7 +8,7 @@ struct CloudflareBudget {
     /// Calls allowed per window (Cloudflare: 1200 per account).
     let limit: Int
     /// The window's length in seconds (Cloudflare: 5 minutes).
-    var window: Double = 300
+    var window: Double = CloudflareStore.callWindow
     /// How long calls stay blocked after a 429 when the server does not say (Cloudflare: 5 minutes).
     var blockDuration: Double = 300
     /// The share of `limit` at which the store refuses further calls.

@@ -10,6 +10,15 @@ import SystemCalls
 public final class CloudflareStore: Store {
     /// Cloudflare's API base, used unless the config's `api_url` says otherwise.
     public static let defaultAPIURL = "https://api.cloudflare.com/client/v4"
+    /// Seconds one API request may take (the default of `init`'s `timeout`).
+    public static let defaultTimeout = 10.0
+    /// API requests one get or set can take: the zone lookup (once), finding the record, and
+    /// creating or updating it.
+    public static let maxRequestsPerOperation = 3
+    /// Cloudflare's rate limit: 1200 API calls per account in any 5 minutes.
+    public static let accountCallLimit = 1200
+    /// The rate limit's window, seconds.
+    public static let callWindow = 300.0
     /// "cloudflare <zone>".
     public let name: String
     /// API calls made so far (each HTTP request counts, whatever its outcome): for benchmarks.
@@ -36,8 +45,8 @@ public final class CloudflareStore: Store {
     /// `callLimit` is the account's budget per 5 minutes (lower it when other tools share the
     /// account).
     public init(loop: EventLoop, client: HTTPClient, zone: String, token: String, subdomain: String? = nil,
-                apiURL: String = CloudflareStore.defaultAPIURL, timeout: Double = 10,
-                caFile: String? = nil, callLimit: Int = 1200) {
+                apiURL: String = CloudflareStore.defaultAPIURL, timeout: Double = CloudflareStore.defaultTimeout,
+                caFile: String? = nil, callLimit: Int = CloudflareStore.accountCallLimit) {
         self.loop = loop
         self.client = client
         self.zone = zone

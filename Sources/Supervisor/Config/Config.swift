@@ -3,6 +3,8 @@
 public struct Config: Equatable, Sendable {
     /// Seconds between publish/establish rounds (`refresh_interval`, default 10m).
     public var refreshInterval: Double
+    /// `refresh_interval` when the file has none: 10 minutes, as stunmesh-go.
+    public static let defaultRefreshInterval = 600.0
     /// Log level and format (`log`).
     public var log: LogSettings
     /// STUN servers as "host:port", in order, without duplicates (`stun.addresses`, plus the
@@ -27,7 +29,7 @@ public struct Config: Equatable, Sendable {
     public var metricsFile: String?
 
     /// A config with stunmesh-go's defaults for everything not given.
-    public init(refreshInterval: Double = 600, log: LogSettings = LogSettings(),
+    public init(refreshInterval: Double = Config.defaultRefreshInterval, log: LogSettings = LogSettings(),
                 stunAddresses: [String] = [Config.defaultStunAddress],
                 pingMonitor: PingMonitorSettings = PingMonitorSettings(),
                 monitor: MonitorSettings = MonitorSettings(),

@@ -31,7 +31,7 @@ public final class Daemon {
         self.monitor = config.monitor
         self.pingMonitor = config.pingMonitor
         self.operations = OperationsState(config: config)
-        var stores: [String: (Store, dedup: Bool)] = [:]
+        var stores: [String: Store] = [:]
         // One HTTP client for all HTTP stores, made only if a store needs one: it loads libcurl,
         // which costs memory.
         var sharedHTTP: HTTPClient?
