@@ -31,7 +31,7 @@ import Testing
         let diff = ConfigDiff(old: config, new: config)
         #expect(diff.isEmpty)
         #expect(diff.unchanged == ids("b"))
-        #expect(diff.restartOnly.isEmpty)
+        #expect(diff.refusal == nil)
     }
 
     @Test func addedAndRemovedPeers() {
@@ -72,15 +72,49 @@ import Testing
         #expect(ConfigDiff(old: old, new: refresh).changed == ids("b", "c"))
     }
 
-    @Test func logAndMonitorWaitForARestart() {
+    @Test func logAndFilesApplyWithoutRestartingPeers() {
         let old = Self.config(peers: [Self.peer("b", Self.b)])
         var new = old
         new.log.level = .debug
-        new.monitor.pollInterval = 5
         new.statusFile = "/tmp/elsewhere.json"
+        new.metricsFile = "/tmp/elsewhere.prom"
         let diff = ConfigDiff(old: old, new: new)
-        #expect(diff.isEmpty)
-        #expect(diff.restartOnly == ["log", "monitor"])
+        #expect(diff.isEmpty && diff.refusal == nil)
+    }
+
+    @Test func aMonitorChangeRefusesTheWholeReload() {
+        let old = Self.config(peers: [Self.peer("b", Self.b)])
+        var poll = old
+        poll.monitor.pollInterval = 5
+        poll.refreshInterval = 60
+        let refused = ConfigDiff(old: old, new: poll)
+        #expect(refused.refusal?.keyPath == "monitor.poll_interval")
+        var mode = old
+        mode.monitor.mode = .interval
+        #expect(ConfigDiff(old: old, new: mode).refusal?.keyPath == "monitor.mode")
+        #expect(ConfigDiff(old: old, new: mode).refusal?.message.contains("restart stunmeshd") == true)
+    }
+
+    @Test func aSecondStoresSettingsRestartItsPeers() {
+        let both = PeerConfig(name: "b", publicKeyBase64: Self.b, plugins: ["store", "other"])
+        let old = Self.config(peers: [("wg0", "b", both), Self.peer("c", Self.zero)])
+        let new = Self.config(peers: [("wg0", "b", both), Self.peer("c", Self.zero)],
+                              plugins: ["store": .file(directory: "/var/lib/s"), "other": .file(directory: "/moved")])
+        let diff = ConfigDiff(old: old, new: new)
+        #expect(diff.changed == ids("b"), "b's second store changed")
+        #expect(diff.unchanged == ids("c"))
+    }
+
+    @Test func anInterfacesProtocolOrBackendRestartsItsPeers() {
+        let old = Self.config(peers: [Self.peer("b", Self.b), ("wg1", "c", PeerConfig(name: "c", publicKeyBase64: Self.zero, plugin: "store"))])
+        var dual = old
+        dual.interfaces[0].protocol = .dualstack
+        let diff = ConfigDiff(old: old, new: dual)
+        #expect(diff.changed == ids("b"))
+        #expect(diff.unchanged == [PeerID(interface: "wg1", peer: "c")])
+        var kernel = old
+        kernel.interfaces[1].backend = .kernel
+        #expect(ConfigDiff(old: old, new: kernel).changed == [PeerID(interface: "wg1", peer: "c")])
     }
 
     @Test func samePeerNameOnAnotherInterfaceIsAnotherPeer() {

@@ -5,6 +5,8 @@
 #   1. peers configured `prefer_ipv6`: WireGuard connects over IPv6 endpoints;
 #   2. same records, peers configured `prefer_ipv4` (daemons restarted, WireGuard peers re-added
 #      without endpoints): WireGuard connects over the public IPv4 NAT mappings.
+#   3. A's interface `protocol` changed by SIGHUP, dualstack → ipv4 → dualstack: A's record
+#      follows each time (IPv4 only, then both families) without a restart, and the tunnel stays.
 # Each phase must handshake and ping through the tunnel with no manual step.
 #
 #   STUNMESHD=/path/to/stunmeshd bash tests/e2e/test_ipv6_dualstack.sh
@@ -87,4 +89,25 @@ run_phase prefer_ipv4
 [[ $(wg_endpoint A B) == "$public_v4_b" ]] || e2e_fail "prefer_ipv4: A's endpoint for B is $(wg_endpoint A B)"
 [[ $(wg_endpoint B A) == "$public_v4_a" ]] || e2e_fail "prefer_ipv4: B's endpoint for A is $(wg_endpoint B A)"
 echo "ok - prefer_ipv4 connects over the IPv4 NATs: A->B $(wg_endpoint A B), B->A $(wg_endpoint B A)"
+
+# Phase 3: the interface's protocol changed by a reload.
+## reload_a_protocol PROTOCOL EXPECTED_RECORD — rewrite A's config with interface PROTOCOL, SIGHUP,
+## and wait (bounded) for A's record to be EXPECTED_RECORD.
+reload_a_protocol() {
+    local deadline=$((SECONDS + 20)) record=""
+    write_stunmesh_config_family A B "$1" prefer_ipv4 >/dev/null
+    kill -HUP "$pid_a"
+    until [[ $record == "$2" ]]; do
+        ((SECONDS < deadline)) || e2e_fail "after reloading protocol $1, A's record is still $record"
+        sleep 0.3
+        record=$(store_record A B | without_ts) || record=""
+    done
+    kill -0 "$pid_a" || e2e_fail "stunmeshd in peerA exited on reload"
+}
+reload_a_protocol ipv4 "{\"ipv4\":\"$public_v4_a\"}"
+grep -q 'msg="config reloaded" changed=1 started=1 stopped=1' "$(e2e_peer_dir A)/stunmeshd-prefer_ipv4.log" ||
+    e2e_fail "the protocol change did not restart exactly peer_b"
+reload_a_protocol dualstack "{\"ipv4\":\"$public_v4_a\",\"ipv6\":\"$public_v6_a\"}"
+tunnel_ping A B 3 >/dev/null || e2e_fail "no tunnel after the protocol reloads"
+echo "ok - SIGHUP changed A's interface protocol to ipv4 (record IPv4 only) and back to dualstack (both families)"
 echo "PASS test_ipv6_dualstack ($(e2e_elapsed) s)"

@@ -6,7 +6,12 @@
 #   2. an invalid config (bad key) → rejected with a clear error, the daemon keeps running both;
 #      a config with a store token → the token never appears in the log;
 #   3. A's config loses peer B, SIGHUP → B is stopped (nothing more happens for it, even on
-#      SIGUSR2), C goes on untouched.
+#      SIGUSR2), C goes on untouched;
+#   4. peer C gains a second store, then that second store's settings change: each SIGHUP restarts
+#      C alone, which then writes its record to the second store's new directory;
+#   5. log level debug → info → debug applies at once, without restarting a peer;
+#   6. a changed `monitor` refuses the whole reload, naming the key (the rest of that file is not
+#      applied either).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -135,4 +140,71 @@ fi
 wait_linked C 20
 alive_a
 echo "ok - SIGHUP removed peer B (nothing more from it, even on SIGUSR2), peer C untouched"
+
+## write_a_config EXTRA_DIR [LEVEL] [MONITOR] — A's config managing C through two stores: the shared
+## one and a file store in EXTRA_DIR; log level LEVEL (debug); a `monitor:` line when MONITOR is set.
+write_a_config() {
+    local extra="  extra: { type: builtin, name: file, directory: \"$1\" }"
+    [[ -z ${3:-} ]] || extra+=$'\n'"monitor: { mode: $3 }"
+    E2E_CONFIG_EXTRA=$extra write_stunmesh_config_peers A "$conf_a" C >/dev/null
+    sed -i -e "/peer_c:/s/plugin: store,/plugins: [store, extra],/" -e "s/^log: { level: debug }/log: { level: ${2:-debug} }/" "$conf_a"
+}
+## reload_a — SIGHUP A and wait for its outcome; prints the outcome line.
+reload_a() {
+    local mark
+    mark=$(wc -l <"$log_a")
+    kill -HUP "$pid_a"
+    wait_for 10 bash -c "tail -n +$((mark + 1)) '$log_a' | grep -qE 'msg=\"config reloaded\"|reload rejected'" ||
+        e2e_fail "no reload outcome"
+    log_since "$mark" | grep -E 'msg="config reloaded"|reload rejected'
+}
+
+# --- 4. a second store, then its settings changed ------------------------------------------------
+extra1="$E2E_RUN/extra-store-1" extra2="$E2E_RUN/extra-store-2"
+write_a_config "$extra1"
+outcome=$(reload_a)
+grep -q 'changed=1 started=1 stopped=1' <<<"$outcome" || e2e_fail "adding C's second store did not restart C: $outcome"
+wait_for 20 bash -c "ls '$extra1' | grep -q ." || e2e_fail "C's record never reached its second store"
+[[ $(status_field "[x['plugin'] for x in p['peer_c']['stores']]") == "['store', 'extra']" ]] ||
+    e2e_fail "status does not list both of C's stores: $(status_field "p['peer_c']['stores']")"
+starts_c() { grep 'msg="peer started by reload"' "$log_a" | grep -c 'peer=peer_c'; }
+c_starts=$(starts_c)
+write_a_config "$extra2"
+outcome=$(reload_a)
+grep -q 'changed=1 started=1 stopped=1' <<<"$outcome" || e2e_fail "changing the second store did not restart C: $outcome"
+wait_for 20 bash -c "ls '$extra2' 2>/dev/null | grep -q ." || e2e_fail "C's record never reached the second store's new directory"
+(($(starts_c) == c_starts + 1)) || e2e_fail "peer_c was not restarted"
+wait_linked C 20
+echo "ok - a second store added, then its directory changed: C restarted each time and wrote to $extra2"
+
+# --- 5. the log level applies at once --------------------------------------------------------------
+c_starts=$(starts_c)
+write_a_config "$extra2" info
+outcome=$(reload_a)
+grep -q 'changed=0 started=0 stopped=0' <<<"$outcome" || e2e_fail "a log change restarted peers: $outcome"
+mark=$(wc -l <"$log_a")
+kill -USR2 "$pid_a"
+wait_for 10 bash -c "tail -n +$((mark + 1)) '$log_a' | grep -q 'manual: re-discovering now'" ||
+    e2e_fail "peer_c did not re-discover on SIGUSR2"
+sleep 1
+if log_since "$mark" | grep -q 'level=debug'; then e2e_fail "debug lines at level info: $(log_since "$mark" | grep -m3 'level=debug')"; fi
+write_a_config "$extra2" debug
+reload_a >/dev/null
+mark=$(wc -l <"$log_a")
+kill -USR2 "$pid_a"
+wait_for 10 bash -c "tail -n +$((mark + 1)) '$log_a' | grep -q 'level=debug'" || e2e_fail "no debug lines after going back to debug"
+(($(starts_c) == c_starts)) || e2e_fail "a log change restarted peer_c"
+alive_a
+echo "ok - log level info then debug applied at once, no peer restarted"
+
+# --- 6. a monitor change refuses the whole reload --------------------------------------------------
+write_a_config "$extra1" debug interval
+outcome=$(reload_a)
+grep -q 'reload rejected.*monitor.mode' <<<"$outcome" || e2e_fail "a monitor change was not refused: $outcome"
+sleep 1
+[[ $(status_field "s['stunmeshd']['monitor']") == events ]] || e2e_fail "the monitor mode changed"
+[[ $(status_field "[x['name'] for x in p['peer_c']['stores']][1]") == "file $extra2" ]] ||
+    e2e_fail "part of a refused reload was applied: $(status_field "p['peer_c']['stores']")"
+wait_linked C 20
+echo "ok - a monitor change refused the reload ($outcome); nothing of that file applied"
 echo "PASS test_ops_reload ($(e2e_elapsed) s)"

@@ -17,54 +17,32 @@ public final class Daemon {
     private var pollTimers: [TimerWatcher] = []
     private var networkWatch: NetworkWatch?
     let monitor: MonitorSettings
-    let pingMonitor: PingMonitorSettings
+    /// `ping_monitor` (a reload may change it; peers it concerns are restarted).
+    var pingMonitor: PingMonitorSettings
+    /// Makes interfaces, stores and peers from config, reusing the running ones (start and reload).
+    let builder: RuntimeBuilder
     /// Status file, metrics, signals for reload and re-discovery, systemd (Daemon+Operations).
     let operations: OperationsState
     /// The exit status `run()` returns.
     private var exitStatus: Int32 = 0
 
     /// Builds the runtime for `config` on `loop`; throws (naming the key) for settings it cannot
-    /// honour. A reload builds one on the running loop and takes the peers it needs from it.
+    /// honour. A reload does not build another: it applies a diff through `builder`.
     public init(config: Config, logger: Logger, loop: EventLoop = EventLoop()) throws(ConfigError) {
         self.loop = loop
         self.logger = logger
         self.monitor = config.monitor
         self.pingMonitor = config.pingMonitor
         self.operations = OperationsState(config: config)
-        var stores: [String: Store] = [:]
-        // One HTTP client for all HTTP stores, made only if a store needs one: it loads libcurl,
-        // which costs memory.
-        var sharedHTTP: HTTPClient?
-        let http = { () throws(CurlLoadError) -> HTTPClient in
-            if let sharedHTTP { return sharedHTTP }
-            let made = try HTTPClient(loop: loop)
-            sharedHTTP = made
-            return made
-        }
-        for (name, plugin) in config.plugins.sorted(by: { $0.key < $1.key }) {
-            stores[name] = try StoreFactory.make(name: name, plugin: plugin, loop: loop, http: http)
-        }
+        self.builder = RuntimeBuilder(loop: loop, logger: logger)
+        let everyPeer = Set(ConfigDiff.specs(config).map(\.id))
+        let plan = try builder.plan(config, peers: everyPeer)
+        builder.commit(plan)
         for interfaceConfig in config.interfaces {
-            let name = interfaceConfig.name
-            let backend = WireGuardBackendChooser.backend(interface: name, choice: interfaceConfig.backend) { choice in
-                logger.info("WireGuard backend chosen", metadata: ["interface": "\(name)", "backend": "\(choice)"])
-            }
-            let runtime = InterfaceRuntime(name: name, loop: loop, backend: backend, stunServers: config.stunAddresses)
+            guard let runtime = builder.running.interfaces[interfaceConfig.name] else { continue }
             interfaces.append(runtime)
-            runtime.protocol = interfaceConfig.protocol
             for peer in interfaceConfig.peers {
-                let keyPath = "interfaces.\(interfaceConfig.name).peers.\(peer.name)"
-                guard let key = WireGuardKey(base64: peer.publicKeyBase64) else {
-                    throw ConfigError(keyPath: keyPath + ".public_key", message: "must be a base64 WireGuard key (32 bytes)")
-                }
-                let records = try StoreFactory.exchange(for: peer, interface: interfaceConfig.name, keyPath: keyPath,
-                                                        peerKey: key, plugins: config.plugins, stores: stores,
-                                                        refreshInterval: config.refreshInterval, loop: loop, logger: logger)
-                let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
-                let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }
-                peers.append(PeerRuntime(name: peer.name, interface: runtime, peerKey: key, settings: peer,
-                                         records: records, machineSettings: settings, seed: seed,
-                                         logger: logger))
+                if let made = plan.peers[PeerID(interface: interfaceConfig.name, peer: peer.name)] { peers.append(made) }
             }
         }
     }

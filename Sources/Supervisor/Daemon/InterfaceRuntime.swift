@@ -21,8 +21,11 @@ final class InterfaceRuntime {
     let loop: EventLoop
     /// UAPI, netlink, or the auto choice between them.
     let backend: WireGuardBackend
-    /// "host:port" STUN servers, tried in order.
-    let stunServers: [String]
+    /// The config's `backend` choice the backend was chosen by (a reload with another one makes
+    /// a new interface runtime).
+    let backendChoice: WireGuardBackendChoice
+    /// "host:port" STUN servers, tried in order (a reload may change them, restarting the peers).
+    var stunServers: [String]
     /// The keys from the last successful read.
     private(set) var keys: InterfaceKeys?
     /// The device as last read.
@@ -36,10 +39,12 @@ final class InterfaceRuntime {
     /// Notices the device being re-created or its listen port changing (event mode polls).
     var watch = DeviceWatch()
 
-    init(name: String, loop: EventLoop, backend: WireGuardBackend, stunServers: [String]) {
+    init(name: String, loop: EventLoop, backend: WireGuardBackend, backendChoice: WireGuardBackendChoice = .auto,
+         stunServers: [String]) {
         self.name = name
         self.loop = loop
         self.backend = backend
+        self.backendChoice = backendChoice
         self.stunServers = stunServers
     }
 

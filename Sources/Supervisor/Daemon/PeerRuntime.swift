@@ -10,8 +10,8 @@ import SystemCalls
 final class PeerRuntime {
     /// The peer's name in config (`interfaces.<if>.peers.<name>`).
     let name: String
-    /// The interface the peer belongs to (re-pointed only before start, by `share`).
-    private(set) var interface: InterfaceRuntime
+    /// The interface the peer belongs to.
+    let interface: InterfaceRuntime
     /// The peer's WireGuard public key.
     let peerKey: WireGuardKey
     /// The peer's settings.
@@ -191,13 +191,6 @@ final class PeerRuntime {
     /// An operator asked for a re-discovery (SIGUSR2).
     func rediscover() {
         trigger(.manual)
-    }
-
-    /// Before start: use `interface` instead of the one the peer was made with, so that a peer
-    /// added by a reload shares the interface the running peers use. (Its stores are its own.)
-    func share(interface: InterfaceRuntime) {
-        precondition(machine.state == .idle, "share before start only")
-        self.interface = interface
     }
 
     private func report(_ verdict: PathMonitor.Verdict?) {

@@ -29,10 +29,27 @@ public struct Logger: Sendable {
     /// and interpolations (`["peer": "\(name)"]`) make the values.
     public typealias Metadata = [String: String]
 
+    /// The level and format every copy of this logger follows: one object shared by the copies
+    /// (each peer's, each store's), so that a reload changes them for all at once. The daemon
+    /// runs on one thread (its loop); nothing else touches it.
+    public final class Control: @unchecked Sendable {
+        /// Messages below this level are dropped; nil drops every message (`log.level: disabled`).
+        public var minimumLevel: Level?
+        /// How a message becomes a line.
+        public var format: LineFormat
+
+        init(format: LineFormat, minimumLevel: Level?) {
+            self.format = format
+            self.minimumLevel = minimumLevel
+        }
+    }
+
+    /// The level and format, shared by every copy.
+    public let control: Control
     /// Messages below this level are dropped; nil drops every message (`log.level: disabled`).
-    public let minimumLevel: Level?
+    public var minimumLevel: Level? { control.minimumLevel }
     /// How a message becomes a line.
-    public let format: LineFormat
+    public var format: LineFormat { control.format }
     /// Where lines go.
     public let sink: @Sendable (String) -> Void
     /// Metadata written on every line of this logger; a message's own metadata wins on a clash.
@@ -41,8 +58,7 @@ public struct Logger: Sendable {
     /// A logger writing `format` lines at or above `minimumLevel` (none when nil) to `sink`.
     public init(format: LineFormat, minimumLevel: Level?,
                 sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
-        self.format = format
-        self.minimumLevel = minimumLevel
+        self.control = Control(format: format, minimumLevel: minimumLevel)
         self.sink = sink
     }
 

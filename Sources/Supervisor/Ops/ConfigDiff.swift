@@ -1,3 +1,5 @@
+import Probes
+
 /// A peer's identity across configs: its interface and its name under `peers:`.
 public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// The interface name.
@@ -17,8 +19,9 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
 
 /// What a reload must do to go from the running config to a new one, peer by peer: which peers
 /// to stop, which to start, which to leave alone. A peer whose effective settings changed (its
-/// own, its interface's protocol, its plugin's, or the shared STUN, refresh and ping settings)
-/// is stopped and started again; an unchanged one keeps running untouched. Pure.
+/// own, its interface's protocol or backend, any of its stores' settings, or the shared STUN,
+/// refresh and ping settings) is stopped and started again; an unchanged one keeps running
+/// untouched. Keys that cannot change while the daemon runs make `refusal` say why. Pure.
 public struct ConfigDiff: Equatable, Sendable {
     /// Peers to start, in the new config's order (new and changed ones).
     public var start: [PeerID]
@@ -28,8 +31,8 @@ public struct ConfigDiff: Equatable, Sendable {
     public var unchanged: [PeerID]
     /// Peers in both whose settings changed (each is in `stop` and in `start`).
     public var changed: [PeerID]
-    /// Top-level keys that changed but take effect only at the next start (`log`, `monitor`).
-    public var restartOnly: [String]
+    /// Why the reload cannot be applied while running (a changed `monitor`), or nil.
+    public var refusal: ConfigError?
 
     /// The difference from `old` to `new`.
     public init(old: Config, new: Config) {
@@ -51,9 +54,14 @@ public struct ConfigDiff: Equatable, Sendable {
         }
         let changedSet = Set(changed)
         stop = before.map(\.id).filter { !afterIDs.contains($0) || changedSet.contains($0) }
-        restartOnly = []
-        if old.log != new.log { restartOnly.append("log") }
-        if old.monitor != new.monitor { restartOnly.append("monitor") }
+        refusal = nil
+        if old.monitor.mode != new.monitor.mode {
+            refusal = ConfigError(keyPath: "monitor.mode", message: "changed from \(old.monitor.mode.rawValue) to "
+                + "\(new.monitor.mode.rawValue): the probing mode is set at start; restart stunmeshd to change it")
+        } else if old.monitor != new.monitor {
+            refusal = ConfigError(keyPath: "monitor.poll_interval", message: "changed: the WireGuard poll is set at start; "
+                + "restart stunmeshd to change it")
+        }
     }
 
     /// Whether nothing needs to change.
@@ -64,7 +72,9 @@ public struct ConfigDiff: Equatable, Sendable {
         var id: PeerID
         var peer: PeerConfig
         var interfaceProtocol: InterfaceProtocol
-        var plugin: PluginConfig?
+        var interfaceBackend: WireGuardBackendChoice
+        /// Every store of the peer, in its order (a name without a plugin is nil).
+        var plugins: [PluginConfig?]
         var stunAddresses: [String]
         var refreshInterval: Double
         var pingMonitor: PingMonitorSettings
@@ -74,7 +84,8 @@ public struct ConfigDiff: Equatable, Sendable {
         config.interfaces.flatMap { interface in
             interface.peers.map { peer in
                 PeerSpec(id: PeerID(interface: interface.name, peer: peer.name), peer: peer,
-                         interfaceProtocol: interface.protocol, plugin: config.plugins[peer.plugin],
+                         interfaceProtocol: interface.protocol, interfaceBackend: interface.backend,
+                         plugins: peer.plugins.map { config.plugins[$0] },
                          stunAddresses: config.stunAddresses, refreshInterval: config.refreshInterval,
                          pingMonitor: config.pingMonitor)
             }

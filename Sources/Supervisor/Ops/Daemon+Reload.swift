@@ -1,11 +1,14 @@
 import SystemCalls
 
 extension Daemon {
-    /// SIGHUP: re-reads the config file and applies only the difference. A file that does not
-    /// load, or a config the daemon cannot run (an unknown store kind, a bad key), is rejected
-    /// with its error and the running config stays. Removed and changed peers stop, new and
-    /// changed peers start; unchanged peers go on untouched (the same runtime, its timers and
-    /// history). `log` and `monitor` changes wait for a restart.
+    /// SIGHUP: re-reads the config file and applies the difference to the running daemon, all or
+    /// nothing. A file that does not load, a key that cannot change while running (`monitor`),
+    /// or a part that cannot be made (a bad key, an HTTP store without libcurl) rejects the whole
+    /// reload with its reason, and the running config stays. Otherwise: removed and changed peers
+    /// stop, new and changed peers start on the running interfaces and stores (reused where their
+    /// settings did not change, `RuntimeBuilder`), unchanged peers go on untouched (the same
+    /// runtime, its timers and history), and `log`, `status_file`, `metrics_file` and
+    /// `ping_monitor` take effect at once.
     func reload() {
         guard let path = operations.configPath else {
             logger.warning("SIGHUP: no config file to reload")
@@ -15,60 +18,45 @@ extension Daemon {
         notify(SystemdNotifier.reloadingMessage())
         defer { notify("READY=1") }
         let new: Config
-        let candidate: Daemon
+        let diff: ConfigDiff
+        let plan: RuntimeBuilder.Plan
         do {
             new = try ConfigLoader.load(path: path)
-            candidate = try Daemon(config: new, logger: logger, loop: loop)
+            diff = ConfigDiff(old: operations.config, new: new)
+            if let refusal = diff.refusal { throw refusal }
+            plan = try builder.plan(new, peers: Set(diff.start))
         } catch {
             logger.error("reload rejected, the running config stays: \(error)")
             return
         }
         for warning in new.warnings { logger.warning("\(warning)") }
-        apply(ConfigDiff(old: operations.config, new: new), config: new, from: candidate)
+        apply(diff, config: new, plan: plan)
     }
 
-    /// Stops, keeps and starts peers as `diff` says, taking new peers from `candidate` (built
-    /// from `config` on this loop) and letting them share the interfaces and stores in use.
-    func apply(_ diff: ConfigDiff, config new: Config, from candidate: Daemon) {
+    /// Stops, keeps and starts peers as `diff` says, with the new peers and parts of `plan`.
+    func apply(_ diff: ConfigDiff, config new: Config, plan: RuntimeBuilder.Plan) {
         let old = operations.config
-        if !diff.restartOnly.isEmpty {
-            logger.warning("changed \(diff.restartOnly.joined(separator: ", ")): takes effect at the next start")
-        }
         let stopping = Set(diff.stop)
         for peer in peers where stopping.contains(peer.id) {
             peer.stop()
             logger.info("peer stopped by reload", metadata: ["interface": "\(peer.interface.name)", "peer": "\(peer.name)"])
         }
+        builder.commit(plan)
         let kept = Dictionary(peers.filter { !stopping.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let offered = Dictionary(candidate.peers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let starting = Set(diff.start)
-        var next: [PeerRuntime] = []
-        var started: [PeerRuntime] = []
-        for id in diff.unchanged + diff.start {
-            if let peer = kept[id], !starting.contains(id) {
-                next.append(peer)
-            } else if let peer = offered[id] {
-                let interface = interfaces.first {
-                    $0.name == peer.interface.name && $0.stunServers == peer.interface.stunServers
-                } ?? peer.interface
-                peer.share(interface: interface)
-                next.append(peer)
-                started.append(peer)
-            }
-        }
         // Config order, so that status lists peers as the file does.
-        let order = ConfigDiff.specs(new).map(\.id)
-        peers = order.compactMap { id in next.first { $0.id == id } }
-        var inUse: [InterfaceRuntime] = []
-        for peer in peers where !inUse.contains(where: { $0 === peer.interface }) { inUse.append(peer.interface) }
-        interfaces = inUse
+        peers = ConfigDiff.specs(new).map(\.id).compactMap { plan.peers[$0] ?? kept[$0] }
+        interfaces = new.interfaces.compactMap { builder.running.interfaces[$0.name] }
         if old.statusFile != new.statusFile { try? Sys.unlink(old.statusFile) }
         if let metrics = old.metricsFile, metrics != new.metricsFile { try? Sys.unlink(metrics) }
-        var applied = new
-        applied.log = old.log
-        applied.monitor = old.monitor
-        operations.config = applied
-        for peer in started {
+        if old.log != new.log {
+            logger.control.minimumLevel = StunmeshdMain.minimumLevel(new.log.level)
+            logger.control.format = new.log.format == .json ? .json : .logfmt
+            logger.info("log settings changed", metadata: ["level": "\(new.log.level)", "format": "\(new.log.format)"])
+        }
+        pingMonitor = new.pingMonitor
+        operations.config = new
+        for id in diff.start {
+            guard let peer = plan.peers[id] else { continue }
             logger.info("peer started by reload", metadata: ["interface": "\(peer.interface.name)", "peer": "\(peer.name)"])
             peer.handle(.start)
             if monitor.mode == .events { startPinging(peer) }
