@@ -19,10 +19,23 @@
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 
 /// pidfd_open(2): a file descriptor that becomes readable when the child exits, so an event
 /// loop that is not libev's default loop can wait for children without reaping them all.
 static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/// inotify_init1(2), non-blocking and close-on-exec; inotify_add_watch(2). The event mask bits
+/// the file store watches a directory for: a file written and closed, or renamed into it (an
+/// atomic replace), or the directory itself going away.
+static inline int clinuxnet_inotify_init(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
+static inline int clinuxnet_inotify_add_watch(int fd, const char *path) {
+    return inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF);
+}
+
+/// stat(2), whose name Swift resolves to the struct.
+static inline int clinuxnet_stat(const char *path, struct stat *st) { return stat(path, st); }
 
 /// pipe2(2) with O_CLOEXEC. glibc declares pipe2 only under _GNU_SOURCE, which would make
 /// this module disagree with Glibc's about other types (fd_set), so it is declared here.

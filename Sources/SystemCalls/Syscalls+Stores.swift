@@ -53,3 +53,50 @@ extension Sys {
         funnel("getpid") { Glibc.getpid() }
     }
 }
+
+extension Sys {
+    /// inotify_init1(2), non-blocking and close-on-exec.
+    public static func inotifyInit() throws(Errno) -> Int32 {
+        try retrying("inotify_init1") { clinuxnet_inotify_init() }
+    }
+
+    /// inotify_add_watch(2) on `directory` for files written, created or renamed into it, and
+    /// for the directory itself going away; returns the watch descriptor.
+    public static func inotifyWatch(_ fd: Int32, directory: String) throws(Errno) -> Int32 {
+        try retrying("inotify_add_watch") { clinuxnet_inotify_add_watch(fd, directory) }
+    }
+
+    /// stat(2): the modification time (nanoseconds) and size of `path`; nil when it does not exist.
+    public static func fileStamp(_ path: String) throws(Errno) -> (modified: Int64, size: Int64)? {
+        var st = Glibc.stat()
+        do {
+            _ = try retrying("stat") { clinuxnet_stat(path, &st) }
+        } catch where error == .noEntry {
+            return nil
+        }
+        return (Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), Int64(st.st_size))
+    }
+}
+
+/// The names in a buffer of inotify events (`struct inotify_event` records: wd, mask, cookie,
+/// len, then `len` bytes of NUL-padded name), and whether one said the watched directory itself
+/// went away. Pure: a short or malformed buffer ends the walk, never reads past `bytes`.
+public func inotifyEventNames(_ bytes: ArraySlice<UInt8>) -> (names: [String], directoryGone: Bool) {
+    var names: [String] = []
+    var gone = false
+    var offset = bytes.startIndex
+    let header = 16
+    while bytes.endIndex - offset >= header {
+        func u32(_ at: Int) -> UInt32 {
+            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        let mask = u32(offset + 4)
+        let length = Int(u32(offset + 12))
+        guard length <= bytes.endIndex - offset - header else { break }
+        let nameBytes = bytes[(offset + header)..<(offset + header + length)].prefix { $0 != 0 }
+        if !nameBytes.isEmpty { names.append(String(decoding: nameBytes, as: UTF8.self)) }
+        if mask & (0x400 | 0x800 | 0x8000) != 0 { gone = true }  // IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED
+        offset += header + length
+    }
+    return (names, gone)
+}

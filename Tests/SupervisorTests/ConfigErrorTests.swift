@@ -164,3 +164,42 @@ import Testing
         #expect(ConfigError(keyPath: "", message: "m").description == "m")
     }
 }
+
+/// Probe settings out of range are refused with the key named; an interval in the file makes
+/// pings periodic, a target alone does not.
+@Suite struct ConfigProbeSettingsTests {
+    func load(_ yaml: String) throws -> Config { try ConfigLoader.parse(yaml: yaml, file: "t.yaml") }
+
+    static let peer = """
+        interfaces:
+          wg0:
+            peers:
+              b:
+                public_key: "D6poTtKIZ7l/Smot7l34zpdOdrcBjj8iocTPJnhXDyA="
+                plugin: s
+        """
+    static let plugins = "\nplugins:\n  s: { type: builtin, name: file, directory: /tmp/s }\n"
+
+    @Test(arguments: [("ping_monitor: { interval: 0s }\n", "ping_monitor.interval"),
+                      ("ping_monitor: { interval: 2h }\n", "ping_monitor.interval"),
+                      ("ping_monitor: { timeout: 2m }\n", "ping_monitor.timeout"),
+                      ("ping_monitor: { timeout: 1ms }\n", "ping_monitor.timeout")])
+    func outOfRangeProbeSettingsNameTheKey(_ line: String, _ key: String) {
+        do {
+            _ = try load(line + Self.peer + Self.plugins)
+            Issue.record("accepted \(line)")
+        } catch {
+            #expect("\(error)".contains(key), "\(error)")
+        }
+    }
+
+    @Test func aPeerPingIsPeriodicOnlyWithAnInterval() throws {
+        let target = try load(Self.peer + "\n        ping: { enabled: true, target: 10.99.0.2 }" + Self.plugins)
+        #expect(target.interfaces[0].peers[0].ping?.periodic == false)
+        #expect(target.pingMonitor.intervalIsExplicit == false)
+        let interval = try load(Self.peer + "\n        ping: { enabled: true, target: 10.99.0.2, interval: 5s }" + Self.plugins)
+        #expect(interval.interfaces[0].peers[0].ping?.periodic == true)
+        let monitor = try load("ping_monitor: { interval: 1s }\n" + Self.peer + "\n        ping: { enabled: true, target: 10.99.0.2 }" + Self.plugins)
+        #expect(monitor.pingMonitor.intervalIsExplicit && monitor.interfaces[0].peers[0].ping?.periodic == true)
+    }
+}

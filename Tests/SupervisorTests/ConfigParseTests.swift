@@ -45,7 +45,7 @@ import Testing
             refreshInterval: 600,
             log: LogSettings(level: .debug, format: .json),
             stunAddresses: ["stun.l.google.com:19302", "[2001:db8::1]:3478"],
-            pingMonitor: PingMonitorSettings(interval: 2, timeout: 1.5, fixedRetries: 5),
+            pingMonitor: { var p = PingMonitorSettings(interval: 2, timeout: 1.5, fixedRetries: 5); p.intervalIsExplicit = true; return p }(),
             interfaces: [
                 InterfaceConfig(name: "wg0", protocol: .dualstack, peers: [
                     PeerConfig(name: "peer_b", publicKeyBase64: ConfigTestKeys.b, plugin: "cf", protocol: .preferIPv6,

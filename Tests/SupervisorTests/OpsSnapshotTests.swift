@@ -24,7 +24,7 @@ import Testing
         h.record(.remoteEndpoint(theirs, context), from: .awaitingRemote, to: .configuring(theirs), at: 900.3)
         h.record(.configured, from: .configuring(theirs), to: .monitoring, at: 900.4)
         h.observe(endpoint: theirs, rxBytes: 1000, lastHandshake: 900.6, at: 901)
-        h.record(.pathFailed(.ping), from: .monitoring, to: .discovering, at: 950)
+        h.record(.pathFailed(.unanswered), from: .monitoring, to: .discovering, at: 950)
         h.record(.discovered(PublicEndpoints(mine)), from: .discovering, to: .awaitingRemote, at: 950.1)
         h.record(.remoteEndpoint(theirs, context), from: .awaitingRemote, to: .configuring(theirs), at: 950.2)
         h.record(.configured, from: .configuring(theirs), to: .waitingToRetry(.discover), at: 950.3)
@@ -40,7 +40,7 @@ import Testing
                                                  lastHandshake: 990, rxBytes: 5000, txBytes: 7000,
                                                  persistentKeepalive: 5, allowedIPs: ["10.99.0.2/32"])
         return PeerHealth(interface: "wg0", name: name, publicKey: key, state: state, repairing: nil,
-                          lastSignal: (.ping, 950), history: h, wireGuard: wg, wireGuardError: nil,
+                          lastSignal: (.unanswered, 950), history: h, wireGuard: wg, wireGuardError: nil,
                           pingTarget: IPAddress("10.99.0.2"), pingSent: 10, pingAnswered: 9, pingRTT: 0.0012,
                           stores: [StoreHealth(plugin: "store", store: "file /var/lib/stunmesh", account: account)])
     }
@@ -99,7 +99,7 @@ import Testing
         #expect(store["consecutive_failures"]?.intValue == 1)
         #expect(store["writes"]?.intValue == 1)
         let restore = try #require(peer["last_restore"])
-        #expect(restore["signal"]?.stringValue == "ping")
+        #expect(restore["signal"]?.stringValue == "unanswered")
         #expect(restore["total_ms"]?.intValue == 1300)
         #expect(restore["detect_ms"]?.intValue == 49000)
         #expect(restore["discover_ms"]?.intValue == 100)
@@ -107,7 +107,7 @@ import Testing
         #expect(restore["await_ms"]?.intValue == 100)
         #expect(restore["handshake_ms"]?.intValue == 1000)
         #expect(peer["restores"]?["buckets"]?["2"]?.intValue == 1)
-        #expect(peer["probe_failures"]?["ping"]?.intValue == 1)
+        #expect(peer["probe_failures"]?["unanswered"]?.intValue == 1)
         #expect(json["stores"]?[0]?["calls"]?["set"]?.intValue == 1)
     }
 
@@ -129,8 +129,8 @@ import Testing
                 ping: 10.99.0.2, rtt 1.2 ms, loss 10% (9/10 answered)
                 stun: 203.0.113.1:3478 sees 203.0.113.10:35436 (rtt 0.8 ms, 1m42s ago)
                 store: store [file /var/lib/stunmesh]: 2 calls, 1 errors, 2 in the last 5 min, last success 1m42s ago, last failure 1m42s ago: timed out
-                last signal: ping, 52s ago
-                last restore: 1.3 s after ping 52s ago (detect 49.0 s, discover 100 ms, await 100 ms, handshake 1.0 s)
+                last signal: unanswered, 52s ago
+                last restore: 1.3 s after unanswered 52s ago (detect 49.0 s, discover 100 ms, await 100 ms, handshake 1.0 s)
                 restores: 1
 
             """
@@ -168,7 +168,7 @@ import Testing
             stunmeshd_restores_total{\(labels)} 1
             # HELP stunmeshd_probe_failures_total Failure signals that started or joined a repair, by signal.
             # TYPE stunmeshd_probe_failures_total counter
-            stunmeshd_probe_failures_total{\(labels),signal="ping"} 1
+            stunmeshd_probe_failures_total{\(labels),signal="unanswered"} 1
             # HELP stunmeshd_store_calls_total Store operations started, by plugin and operation.
             # TYPE stunmeshd_store_calls_total counter
             stunmeshd_store_calls_total{\(labels),store="store",operation="get"} 1

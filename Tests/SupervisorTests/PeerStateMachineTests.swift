@@ -187,13 +187,13 @@ import Testing
 
     @Test func aPathFailureWhileMonitoringRediscoversAtOnce() {
         var m = monitoring()
-        #expect(withoutLogs(m.handle(.pathFailed(.ping))) == [.cancelTimer(.refresh), .discover])
-        #expect(m.repairing == .ping)
+        #expect(withoutLogs(m.handle(.pathFailed(.unanswered))) == [.cancelTimer(.refresh), .discover])
+        #expect(m.repairing == .unanswered)
     }
 
     @Test func duringARepairAnUnchangedMappingIsNotRepublished() {
         var m = monitoring()
-        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.pathFailed(.unanswered))
         #expect(withoutLogs(m.handle(.discovered(mine))) == [.readRemote])
     }
 
@@ -215,7 +215,7 @@ import Testing
         _ = m.handle(.remoteEndpoint(theirs, fresh()))
         _ = m.handle(.configured)
         // Repairing: the same pair is not republished; a moved IPv6 alone, or a lost family, is.
-        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.pathFailed(.unanswered))
         #expect(withoutLogs(m.handle(.discovered(dual))) == [.readRemote])
         _ = m.handle(.remoteEndpoint(theirs, fresh()))
         _ = m.handle(.configured)
@@ -241,7 +241,7 @@ import Testing
 
     @Test func anUnmovedPeerIsReassertedOnceThenPolledWithBackoff() {
         var m = monitoring()
-        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.pathFailed(.unanswered))
         _ = m.handle(.discovered(mine))
         // First read in this repair: send toward the peer now.
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
@@ -258,7 +258,7 @@ import Testing
 
     @Test func thePeersNewRecordEndsThePolling() {
         var m = monitoring()
-        _ = m.handle(.pathFailed(.ping))
+        _ = m.handle(.pathFailed(.unanswered))
         _ = m.handle(.discovered(mine))
         _ = m.handle(.remoteEndpoint(theirs, live()))
         _ = m.handle(.configured)
@@ -310,9 +310,9 @@ import Testing
     @Test func aFailureWhileAStepIsInFlightLetsItFinish() {
         var m = machine()
         _ = m.handle(.start)
-        #expect(withoutLogs(m.handle(.pathFailed(.ping))) == [])
+        #expect(withoutLogs(m.handle(.pathFailed(.unanswered))) == [])
         #expect(m.state == .discovering)
-        #expect(m.repairing == .ping)
+        #expect(m.repairing == .unanswered)
     }
 
     @Test func recoveryWithoutARepairChangesNothing() {
@@ -420,7 +420,7 @@ import Testing
         #expect(m.state == .stopped)
         #expect(m.handle(.discovered(mine)) == [])
         #expect(m.handle(.timerFired(.refresh)) == [])
-        #expect(m.handle(.pathFailed(.ping)) == [])
+        #expect(m.handle(.pathFailed(.unanswered)) == [])
         #expect(m.handle(.start) == [])
     }
 

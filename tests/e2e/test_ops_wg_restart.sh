@@ -46,7 +46,10 @@ for side in "$responder" "$initiator"; do
     e2e_log "restarting wireguard-go in peer$side ($([[ $side == "$initiator" ]] && echo initiator || echo responder))"
     restart_wg "$side"
     t0=$SECONDS
-    [[ $(wg_endpoint "$side" "$other") == "(none)" ]] || e2e_fail "the new device already has an endpoint"
+    # The new device starts without an endpoint; a daemon reading WireGuard every 0.25 s while
+    # traffic moves may have written it again before this line runs (the log check below shows
+    # that it noticed the re-creation).
+    [[ $(wg_endpoint "$side" "$other") == "(none)" ]] || e2e_log "the daemon already wrote the endpoint again"
     up_within "$BOUND" || e2e_fail "tunnel not back within $BOUND s after wireguard-go was re-created in peer$side" \
         "(A endpoint for B: $(wg_endpoint A B), B endpoint for A: $(wg_endpoint B A))"
     alive

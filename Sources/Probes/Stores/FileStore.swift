@@ -13,6 +13,7 @@ public final class FileStore: Store {
     /// Records are tiny; anything this large is not one.
     static let maximumFileSize = 64 * 1024
     private let loop: EventLoop
+    private var watcher: FileStoreWatcher?
 
     /// A store in `directory`, which is created (with its parents) on the first write.
     public init(loop: EventLoop, directory: String) {
@@ -25,6 +26,14 @@ public final class FileStore: Store {
     public func get(key: String, completion: @escaping (Result<String?, StoreError>) -> Void) {
         let result = StoreText.isKey(key) ? read(key) : .failure(StoreText.badKey(key))
         loop.soon { completion(result) }
+    }
+
+    /// Notices changes of `<directory>/<key>`: inotify, with a poll of its modification time as
+    /// the fallback for file systems inotify does not see (NFS, sync tools).
+    public func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch? {
+        guard StoreText.isKey(key) else { return nil }
+        if watcher == nil { watcher = FileStoreWatcher(loop: loop, directory: directory) }
+        return watcher?.add(key: key, onChange: onChange)
     }
 
     /// Replaces `<directory>/<key>` with `value`.

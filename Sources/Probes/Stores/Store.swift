@@ -28,11 +28,25 @@ public protocol Store: AnyObject {
     /// What the store as a whole has used, for every peer sharing it: requests made (HTTP stores)
     /// and its API budget (Cloudflare). Stores without such facts keep the default (nothing).
     var usage: StoreUsage { get }
+
+    /// Calls `onChange` on the loop whenever the value under `key` may have changed (spurious
+    /// calls are allowed; a missed change is not), until the returned watch is cancelled; nil
+    /// when the store cannot tell and must be polled. Never calls `onChange` inside `watch`.
+    func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch?
+}
+
+/// A store's notification of changes to one key; `cancel()` ends it (no call after it returns).
+public protocol StoreWatch: AnyObject {
+    /// Ends the notifications.
+    func cancel()
 }
 
 extension Store {
     /// Nothing to report beyond what each peer's `StoreAccount` counts.
     public var usage: StoreUsage { StoreUsage() }
+
+    /// The store cannot tell: it is polled.
+    public func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch? { nil }
 }
 
 /// What one store (shared by the peers that name its plugin) has used: the facts only the store

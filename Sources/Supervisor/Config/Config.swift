@@ -130,6 +130,15 @@ public struct PingMonitorSettings: Equatable, Sendable {
     public var timeout: Double
     /// Fast re-establish attempts after a failure before backing off (default 3).
     public var fixedRetries: Int
+    /// Whether `ping_monitor.interval` is in the file: then every peer with a ping target is
+    /// pinged at that interval (stunmesh-go's probing). Without it, probes go out only to
+    /// confirm a suspicion (docs/path-judgement.md).
+    public var intervalIsExplicit = false
+
+    /// The shortest and longest probe interval and timeout accepted, seconds.
+    public static let intervalRange = 0.1...3600.0
+    /// See `intervalRange`.
+    public static let timeoutRange = 0.05...60.0
 
     /// Settings, stunmesh-go's defaults unless given.
     public init(interval: Double = 1, timeout: Double = 1, fixedRetries: Int = 3) {

@@ -115,12 +115,28 @@ extension ConfigDecoder {
             }
             target = address
         }
-        let interval = try fields.take("interval")?.duration(at: fields.path("interval")) ?? pingMonitor.interval
-        let timeout = try fields.take("timeout")?.duration(at: fields.path("timeout")) ?? pingMonitor.timeout
+        let intervalNode = fields.take("interval")
+        let interval = try intervalNode.map { n throws(ConfigError) in
+            try Self.probeDuration(n, at: fields.path("interval"), in: PingMonitorSettings.intervalRange)
+        } ?? pingMonitor.interval
+        let timeout = try fields.take("timeout").map { n throws(ConfigError) in
+            try Self.probeDuration(n, at: fields.path("timeout"), in: PingMonitorSettings.timeoutRange)
+        } ?? pingMonitor.timeout
         warnings += fields.unusedKeyWarnings(file: file)
         guard enabled else { return nil }
         guard let target else { throw fields.missing("target", "is required when ping is enabled") }
-        return PingSettings(target: target, interval: interval, timeout: timeout)
+        return PingSettings(target: target, interval: interval, timeout: timeout,
+                            periodic: intervalNode != nil || pingMonitor.intervalIsExplicit)
+    }
+
+    /// A probe duration within `range`, or an error naming the key and the range.
+    static func probeDuration(_ node: YAMLNode, at path: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        let value = try node.duration(at: path)
+        guard range.contains(value) else {
+            throw ConfigError(keyPath: path, message: "must be from \(DurationText.span(range.lowerBound)) "
+                + "to \(DurationText.span(range.upperBound))", line: node.line)
+        }
+        return value
     }
 
     /// Whether `name` can be a Linux interface name: 1 to 15 bytes, no slash, colon or space,

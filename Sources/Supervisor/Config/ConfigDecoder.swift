@@ -106,8 +106,13 @@ struct ConfigDecoder {
     mutating func decodePingMonitor(_ node: YAMLNode, line: Int?) throws(ConfigError) -> PingMonitorSettings {
         var fields = try ConfigFields(node, path: "ping_monitor", line: line)
         var settings = PingMonitorSettings()
-        if let n = fields.take("interval") { settings.interval = try n.duration(at: "ping_monitor.interval") }
-        if let n = fields.take("timeout") { settings.timeout = try n.duration(at: "ping_monitor.timeout") }
+        if let n = fields.take("interval") {
+            settings.interval = try Self.probeDuration(n, at: "ping_monitor.interval", in: PingMonitorSettings.intervalRange)
+            settings.intervalIsExplicit = true
+        }
+        if let n = fields.take("timeout") {
+            settings.timeout = try Self.probeDuration(n, at: "ping_monitor.timeout", in: PingMonitorSettings.timeoutRange)
+        }
         if let n = fields.take("fixed_retries") {
             settings.fixedRetries = try n.integer(at: "ping_monitor.fixed_retries", in: 0...1000)
         }

@@ -92,11 +92,15 @@ public struct PingSettings: Equatable, Sendable {
     public var interval: Double
     /// Seconds without a reply that count as a failure (`ping.timeout`, else `ping_monitor.timeout`).
     public var timeout: Double
+    /// Whether an interval was given (`ping.interval` or `ping_monitor.interval`): then pings go
+    /// out at that interval; without one the target only answers confirmation probes.
+    public var periodic: Bool
 
     /// Ping settings.
-    public init(target: IPAddress, interval: Double, timeout: Double) {
+    public init(target: IPAddress, interval: Double, timeout: Double, periodic: Bool = true) {
         self.target = target
         self.interval = interval
         self.timeout = timeout
+        self.periodic = periodic
     }
 }

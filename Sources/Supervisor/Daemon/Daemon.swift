@@ -75,6 +75,7 @@ public final class Daemon {
         }
         logger.info("stunmeshd started", metadata: ["peers": "\(peers.count)", "interfaces": "\(interfaces.count)",
                                                     "monitor": "\(monitor.mode.rawValue)"])
+        for peer in peers { peer.watchesStores = monitor.mode == .events }
         for peer in peers { peer.handle(.start) }
         if monitor.mode == .events { startProbes() }
         startOperations()
@@ -82,25 +83,42 @@ public final class Daemon {
         return exitStatus
     }
 
-    /// Event mode: every `poll_interval`, each interface's WireGuard state goes to its peers'
-    /// path monitors.
+    /// Event mode: each interface's WireGuard state goes to its peers' path monitors, every
+    /// `poll_interval` while every peer is idle, every `activePollInterval` while some peer's
+    /// counters move (traffic is judged from traffic: a path that stops answering is seen within
+    /// a fraction of a second, docs/path-judgement.md).
     private func startProbes() {
         let timer = TimerWatcher(loop: loop) { [unowned self] in
-            for interface in self.interfaces {
-                let device = interface.poll()
-                if let change = interface.watch.observe(device, interface: interface.name) {
-                    self.interfaceChanged(interface, change)
-                }
-                guard let device else { continue }
-                let now = WallClock.now()
-                for peer in self.peers where peer.interface === interface {
-                    if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }
-                }
-            }
+            self.pollDevices()
+            let now = WallClock.now()
+            let active = self.peers.contains { $0.pathMonitor.isActive(now: now) || $0.pathMonitor.isConfirming }
+            self.pollTimers.first?.start(after: active ? min(Self.activePollInterval, self.monitor.pollInterval)
+                                                       : self.monitor.pollInterval)
         }
-        timer.start(after: monitor.pollInterval, repeat: monitor.pollInterval)
+        timer.start(after: monitor.pollInterval)
         pollTimers.append(timer)
         for peer in peers { startPinging(peer) }
+        startNetworkWatch()
+    }
+
+    /// How often WireGuard is read while a peer's counters move.
+    static let activePollInterval = 0.25
+
+    private func pollDevices() {
+        for interface in interfaces {
+            let device = interface.poll()
+            if let change = interface.watch.observe(device, interface: interface.name) {
+                interfaceChanged(interface, change)
+            }
+            guard let device else { continue }
+            let now = WallClock.now()
+            for peer in peers where peer.interface === interface {
+                if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }
+            }
+        }
+    }
+
+    private func startNetworkWatch() {
         do {
             networkWatch = try NetworkWatch(loop: loop) { [unowned self] changes in
                 let changes = changes.filter(NetworkWatch.matters)
@@ -124,8 +142,11 @@ public final class Daemon {
         }
     }
 
-    /// Event mode: pings through the tunnel at the peer's (or `ping_monitor`'s) interval.
+    /// Event mode, when the file asks for periodic pings (`ping_monitor.interval`, or the peer's
+    /// `ping.interval`): pings through the tunnel at that interval. Otherwise none: probes go out
+    /// only to confirm a suspicion.
     func startPinging(_ peer: PeerRuntime) {
+        guard peer.settings.ping?.periodic ?? pingMonitor.intervalIsExplicit else { return }
         peer.startPinging(interval: peer.settings.ping?.interval ?? pingMonitor.interval,
                           timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
     }

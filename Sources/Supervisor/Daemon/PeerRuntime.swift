@@ -30,15 +30,16 @@ final class PeerRuntime {
     /// Ping RTT of the last answered ping, and counts (for status).
     private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
     private var pingTimer: TimerWatcher?
+    /// Sends the rest of a confirmation burst, one probe per firing.
+    private var burstTimer: TimerWatcher?
     private(set) var pingTarget: IPAddress?
     private var pingError: String?
-    /// Serial of the newest ping sent, and of the newest one answered: a ping that times out
-    /// after a later one was answered says nothing about the path now.
+    /// Serial of the newest probe sent (the monitor orders results by it).
     private var pingSerial = 0
     /// WireGuard's last-handshake time as last polled.
     private var lastHandshakeSeen: Double = 0
-    private var newestAnswered = 0
     private var pending: [PeerStateMachine.Event] = []
+    private var announcedWatch = false
     private var handling = false
     private var discovery: DualStackDiscovery?
     /// What the NAT behaviours say about a direct path to this peer, when something known
@@ -53,16 +54,20 @@ final class PeerRuntime {
     }
     /// Called after every event with the new state (the daemon watches for -oneshot).
     var onStateChange: ((PeerRuntime) -> Void)?
+    /// Whether stores that notify changes are watched for the peer's record (event mode; the
+    /// interval mode keeps stunmesh-go's refresh-only behaviour).
+    var watchesStores = false
 
     init(name: String, interface: InterfaceRuntime, peerKey: WireGuardKey, settings: PeerConfig,
-         records: RecordExchange, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger) {
+         records: RecordExchange, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger,
+         pingIsExplicit: Bool = false) {
         self.name = name
         self.interface = interface
         self.peerKey = peerKey
         self.settings = settings
         self.records = records
         self.machine = PeerStateMachine(settings: machineSettings, seed: seed)
-        self.pathMonitor = PathMonitor(pingIsExplicit: settings.ping != nil)
+        self.pathMonitor = PathMonitor(pingIsExplicit: pingIsExplicit || settings.ping != nil)
         var logger = logger
         logger[metadataKey: "interface"] = "\(interface.name)"
         logger[metadataKey: "peer"] = "\(name)"
@@ -112,33 +117,63 @@ final class PeerRuntime {
     /// works), or a keepalive withheld as responder, ends when WireGuard receives data after the
     /// endpoint was written during it: the path is proven to work, so polling the store stops.
     private func endRepairOnTraffic() {
-        guard machine.repairing != nil || machine.keepaliveWithheld, !pathMonitor.isFailing else { return }
         let since = machine.repairing != nil ? (lastTrigger?.at ?? 0) : 0
-        if history.trafficAfterWrite(since: since) { handle(.pathRecovered) }
+        if PathMonitor.endsOnTraffic(repairing: machine.repairing != nil, keepaliveWithheld: machine.keepaliveWithheld,
+                                     failing: pathMonitor.isFailing, trafficAfterWrite: history.trafficAfterWrite(since: since)) {
+            handle(.pathRecovered)
+        }
     }
 
-    /// Starts pinging the peer through the tunnel every `interval`: the configured `ping.target`,
-    /// or else the peer's own tunnel address (a /32 or /128 in its allowed IPs), whose failures
-    /// count only once it has answered.
+    /// Starts pinging the peer through the tunnel every `interval` (explicit `ping_monitor` or
+    /// `ping` in the file, stunmesh-go's probing): the configured `ping.target`, or else the
+    /// peer's own tunnel address (a /32 or /128 in its allowed IPs). Without them the monitor asks
+    /// for probes only to confirm a suspicion (`PathMonitor.Verdict.confirm`).
     func startPinging(interval: Double, timeout: Double) {
-        let timer = TimerWatcher(loop: interface.loop) { [unowned self] in self.sendPing(timeout: timeout) }
+        let timer = TimerWatcher(loop: interface.loop) { [unowned self] in self.sendProbe(timeout: timeout) }
         timer.start(after: interval, repeat: interval)
         pingTimer = timer
     }
 
-    private func sendPing(timeout: Double) {
-        // Before we have set an endpoint, a ping only makes WireGuard try a handshake with no
-        // endpoint, which fails and holds back the next attempt (our kick) for REKEY_TIMEOUT (5 s).
-        guard machine.configuredEndpoint != nil else { return }
-        guard pathMonitor.mayPing(now: WallClock.now()) else { return }
-        guard let target = settings.ping?.target ?? automaticPingTarget() else { return }
-        // Without an endpoint in WireGuard the ping cannot leave, and its data would make
-        // WireGuard try a handshake it cannot send, then hold the next one back for 5 s.
-        guard interface.lastDevice?.peer(peerKey.hex)?.endpoint != nil else { return }
+    /// A burst of `burst.count` probes, `burst.spacing` apart, to confirm or clear a suspicion;
+    /// it stops as soon as the monitor has decided (an answer, rx, or every probe lost).
+    private func sendBurst(_ burst: PathMonitor.ProbeBurst) {
+        burstTimer?.stop()
+        pathMonitor.burstSent(firstSerial: pingSerial + 1, count: burst.count)
+        guard sendProbe(timeout: burst.timeout) else {
+            // No probe can go out (no target, no session): the burst cannot decide.
+            pathMonitor.burstAbandoned(now: WallClock.now())
+            return
+        }
+        var left = burst.count - 1
+        guard left > 0 else { return }
+        let timer = TimerWatcher(loop: interface.loop) { [weak self] in
+            guard let self, left > 0, self.machine.state != .stopped, self.pathMonitor.isConfirming else {
+                self?.burstTimer?.stop()
+                return
+            }
+            left -= 1
+            if !self.sendProbe(timeout: burst.timeout) {
+                self.pathMonitor.burstAbandoned(now: WallClock.now())
+                left = 0
+            }
+            if left == 0 { self.burstTimer?.stop() }
+        }
+        burstTimer = timer
+        timer.start(after: max(burst.spacing, 0.01), repeat: max(burst.spacing, 0.01))
+    }
+
+    /// Sends one probe; false when none may or can go out.
+    @discardableResult
+    private func sendProbe(timeout: Double) -> Bool {
+        let now = WallClock.now()
+        let device = interface.lastDevice?.peer(peerKey.hex)
+        guard pathMonitor.mayPing(now: now, endpointConfigured: machine.configuredEndpoint != nil,
+                                  wireGuardHasEndpoint: device?.endpoint != nil) else { return false }
+        guard let target = settings.ping?.target ?? automaticPingTarget() else { return false }
         if target != pingTarget {
             pingTarget = target
             logger.info("pinging through the tunnel", metadata: ["target": "\(target)",
-                                                                "explicit": "\(settings.ping != nil)"])
+                                                                "explicit": "\(pathMonitor.pingIsExplicit)"])
         }
         let pinger: Pinger
         switch interface.pinger(family: target.family) {
@@ -146,7 +181,7 @@ final class PeerRuntime {
         case .failure(let error):
             if pingError != "\(error)" { logger.warning("cannot ping through \(interface.name): \(error)") }
             pingError = "\(error)"
-            return
+            return false
         }
         pingStats.sent += 1
         pingSerial += 1
@@ -157,13 +192,12 @@ final class PeerRuntime {
             case .success(let rtt):
                 self.pingStats.answered += 1
                 self.pingStats.lastRTT = rtt
-                self.newestAnswered = max(self.newestAnswered, serial)
-                self.report(self.pathMonitor.observePing(answered: true))
+                self.report(self.pathMonitor.observeProbe(serial: serial, answered: true, rtt: rtt, now: WallClock.now()))
             case .failure:
-                guard serial > self.newestAnswered else { return }
-                self.report(self.pathMonitor.observePing(answered: false))
+                self.report(self.pathMonitor.observeProbe(serial: serial, answered: false, sentAt: now, now: WallClock.now()))
             }
         }
+        return true
     }
 
     private func automaticPingTarget() -> IPAddress? {
@@ -197,6 +231,10 @@ final class PeerRuntime {
         switch verdict {
         case .failed(let signal)?: trigger(signal)
         case .recovered?: handle(.pathRecovered)
+        case .confirm(let burst)?:
+            logger.debug("path suspect: confirming", metadata: ["probes": "\(burst.count)",
+                                                                 "timeout_ms": "\(Int(burst.timeout * 1000))"])
+            sendBurst(burst)
         case nil: break
         }
     }
@@ -209,6 +247,7 @@ final class PeerRuntime {
     /// Stops the peer: timers off, any STUN exchange cancelled; WireGuard is left as it is.
     func stop() {
         pingTimer?.stop()
+        burstTimer?.stop()
         discovery?.cancel()
         discovery = nil
         records.stop()
@@ -259,6 +298,14 @@ final class PeerRuntime {
         guard device.peer(peerKey.hex) != nil else {
             handle(.discoveryFailed("peer \(peerKey.base64) is not configured on \(interface.name)"))
             return
+        }
+        if watchesStores, let keys = interface.keys {
+            // Once per key pair: a partner's new record is then read as soon as a store says so.
+            let watching = records.watchRemote(keys: keys) { [weak self] in self?.handle(.remoteChanged) }
+            if watching > 0 && !announcedWatch {
+                announcedWatch = true
+                logger.debug("watching the stores for the peer's record", metadata: ["stores": "\(watching)"])
+            }
         }
         discovery?.cancel()
         let families = interface.protocol.families

@@ -116,6 +116,7 @@ final class RuntimeBuilder {
         let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
         let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }
         return PeerRuntime(name: peer.name, interface: interface, peerKey: key, settings: peer, records: records,
-                           machineSettings: settings, seed: seed, logger: logger)
+                           machineSettings: settings, seed: seed, logger: logger,
+                           pingIsExplicit: config.pingMonitor.intervalIsExplicit)
     }
 }

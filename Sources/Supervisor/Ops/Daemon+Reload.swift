@@ -58,6 +58,7 @@ extension Daemon {
         for id in diff.start {
             guard let peer = plan.peers[id] else { continue }
             logger.info("peer started by reload", metadata: ["interface": "\(peer.interface.name)", "peer": "\(peer.name)"])
+            peer.watchesStores = monitor.mode == .events
             peer.handle(.start)
             if monitor.mode == .events { startPinging(peer) }
         }

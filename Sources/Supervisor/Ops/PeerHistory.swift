@@ -147,6 +147,7 @@ public struct PeerHistory: Sendable {
         case .published: return "published"
         case .publishFailed(let why): return "publish failed: \(why)"
         case .remoteEndpoint(let endpoint, _): return "peer's record says \(endpoint)"
+        case .remoteChanged: return "the peer's record changed"
         case .remoteMissing: return "no record from the peer"
         case .remoteRejected(let why): return "peer's record ignored: \(why)"
         case .remoteReadFailed(let why): return "reading the peer's record failed: \(why)"

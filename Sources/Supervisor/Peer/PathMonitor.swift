@@ -1,15 +1,50 @@
+import Glibc
+
 /// Judges the path to one peer from the facts the probes bring: WireGuard's counters and
-/// handshake time, and ping results. Pure and clock-free (every sample carries its time), so the
-/// rules are tested without WireGuard. It reports a verdict only when the judgement changes:
-/// `failed` once at the start of a failure episode, `recovered` once at its end — so a dead
-/// path does not flood the state machine.
+/// handshake time, and probe (ICMP echo through the tunnel) results. Pure and clock-free (every
+/// input carries its time), so the rules are tested without WireGuard. docs/path-judgement.md
+/// gives the rules and their numbers.
+///
+/// A lost packet is a suspicion, not a failure. While we send and nothing comes back for longer
+/// than the traffic the path has shown makes likely, the monitor asks for a short burst of probes
+/// (`Verdict.confirm`), sized to the loss and round trip it has measured; only a burst that goes
+/// wholly unanswered, with nothing received meanwhile, makes the path dead. So a path that loses a
+/// share of its packets or got slower is not repaired, and a dead one is found within about
+/// three expected gaps of inbound traffic plus one burst. Without probes (no target, or an
+/// automatic target that never answered) only the slow rules hold: no rx for keepalive plus a
+/// margin while sending (`rxStall`), a handshake older than 135 s while sending
+/// (`handshakeStale`).
+///
+/// It reports a verdict only when the judgement changes: `failed` once at the start of a failure
+/// episode, `recovered` once at its end — so a dead path does not flood the state machine.
 public struct PathMonitor: Sendable {
-    /// A change of judgement.
+    /// A change of judgement, or a request for evidence.
     public enum Verdict: Equatable, Sendable {
         /// The path broke; this evidence said so first.
         case failed(PathSignal)
         /// Every failing probe sees the path working again.
         case recovered
+        /// Send these probes now: a suspicion to confirm or clear (or, with `count` 1 and no
+        /// suspicion, a first probe to learn whether the automatic target answers at all).
+        case confirm(ProbeBurst)
+    }
+
+    /// A burst of probes: `count` echo requests `spacing` seconds apart, each waited for
+    /// `timeout` seconds.
+    public struct ProbeBurst: Equatable, Sendable {
+        /// How many probes.
+        public var count: Int
+        /// Seconds between two probes.
+        public var spacing: Double
+        /// Seconds each probe is waited for.
+        public var timeout: Double
+
+        /// A burst from its parts.
+        public init(count: Int, spacing: Double, timeout: Double) {
+            self.count = count
+            self.spacing = spacing
+            self.timeout = timeout
+        }
     }
 
     /// One reading of WireGuard's view of the peer.
@@ -35,21 +70,74 @@ public struct PathMonitor: Sendable {
         }
     }
 
+    /// What the path has shown: round trip (RFC 6298's smoothed estimate and variation), the gap
+    /// between inbound packets while traffic flows, and the share of probes lost.
+    public struct Estimates: Equatable, Sendable {
+        /// Smoothed round trip of answered probes, seconds; nil before the first.
+        public var srtt: Double?
+        /// Its variation, seconds.
+        public var rttvar = 0.0
+        /// Smoothed gap between two readings that saw rx advance, seconds; nil before two.
+        public var gap: Double?
+        /// Smoothed share of probes lost on a path that was alive (0…1).
+        public var loss = Self.initialLoss
+
+        /// The loss assumed before any probe: a fairly clean link, but not a perfect one (a first
+        /// burst on an unknown link is then three probes, not two).
+        public static let initialLoss = 0.05
+    }
+
+    // MARK: The numbers (docs/path-judgement.md)
+
     /// A handshake older than this while we send means the peer is gone (reresolve-dns.sh's
     /// rule; WireGuard rekeys every 120 s on a live path).
     public static let staleHandshake: Double = 135
+    /// How long a WireGuard session stays usable after its handshake (REJECT_AFTER_TIME).
+    public static let sessionLifetime: Double = 180
+    /// Silence while sending is suspicious after this many expected inbound gaps...
+    public static let gapsToSuspect = 3.0
+    /// ...but never before this (poll granularity and scheduling noise)...
+    public static let minimumSuspicion = 0.3
+    /// ...and always after max(`deadFloor`, `deadRoundTrips` × srtt): a path that passes nothing
+    /// that long while we send is dead unless a burst says otherwise.
+    public static let deadFloor = 2.0
+    /// See `deadFloor`.
+    public static let deadRoundTrips = 4.0
+    /// A burst is sized so that a path alive at the measured loss loses all of it with at most
+    /// this probability.
+    public static let falseVerdict = 0.001
+    /// Probes in a burst: at least, at most.
+    public static let burstRange = 2...8
+    /// Gaps longer than this are idle time, not the rhythm of the traffic.
+    public static let longestGap = 10.0
+    /// The weight of one probe's outcome in the loss estimate (an exponential average over about
+    /// the last 1 / `lossWeight` probes).
+    public static let lossWeight = 0.15
+    /// Seconds after the last counter movement that a peer still counts as active.
+    public static let activeWindow = 3.0
 
-    /// Whether ping failures count even if no ping was ever answered (an explicitly configured
-    /// target); an automatic target counts only after its first answer.
+    /// Whether periodic pings are configured (`ping_monitor` or the peer's `ping` in the file):
+    /// their target is trusted to answer, so a lost one is a suspicion even before any answer.
     public let pingIsExplicit: Bool
+    /// What the path has shown.
+    public private(set) var estimates = Estimates()
 
     private var last: Sample?
-    private var lastRxChange: Double?
-    private var txAtLastRxChange: UInt64 = 0
+    private var lastRxAt: Double?
+    private var lastMovementAt: Double?
+    private var txAtLastRx: UInt64 = 0
+    /// When we were first seen sending after the last rx (nil: nothing sent since).
+    private var sendingSince: Double?
     private var pingAnswered = false
-    private var pingFailing = false
+    private var newestAnswered = 0
+    private var confirming: (first: Int, count: Int, lost: Int)?
+    private var unanswered = false
     private var rxStalled = false
     private var handshakeStale = false
+    private var learnProbes = 0
+    private var nextLearnProbe: Double?
+    /// No new suspicion before this (after a burst that could not be sent).
+    private var quietUntil = -Double.infinity
 
     /// A monitor that has seen nothing yet.
     public init(pingIsExplicit: Bool) {
@@ -57,65 +145,218 @@ public struct PathMonitor: Sendable {
     }
 
     /// Whether some probe currently says the path is broken.
-    public var isFailing: Bool { pingFailing || rxStalled || handshakeStale }
+    public var isFailing: Bool { unanswered || rxStalled || handshakeStale }
 
-    /// How long a WireGuard session stays usable after its handshake (REJECT_AFTER_TIME).
-    public static let sessionLifetime: Double = 180
+    /// Whether a burst is out and undecided.
+    public var isConfirming: Bool { confirming != nil }
 
-    /// Whether a ping may go into the tunnel at `now`: only while the last WireGuard reading shows
-    /// a session with the peer (a handshake less than `sessionLifetime` ago). Without one, a ping
-    /// is data that makes wireguard-go start a handshake itself: before the endpoint is set that
-    /// attempt fails yet blocks the next initiation — the kick — for REKEY_TIMEOUT (5 s), and on
-    /// the responder it is the very initiation the roles exist to avoid.
-    public func mayPing(now: Double) -> Bool {
-        guard let last, last.lastHandshake > 0 else { return false }
+    /// Whether probes can say anything: an explicit target, or an automatic one that answered.
+    public var probesWork: Bool { pingIsExplicit || pingAnswered }
+
+    /// Whether the peer's counters moved within `activeWindow` of `now` (the daemon then reads
+    /// WireGuard more often, to judge traffic from traffic).
+    public func isActive(now: Double) -> Bool {
+        guard let lastMovementAt else { return false }
+        return now - lastMovementAt <= Self.activeWindow
+    }
+
+    /// Whether a probe may go into the tunnel at `now`: only with an endpoint we configured, that
+    /// WireGuard still has, and while the last reading shows a session (a handshake less than
+    /// `sessionLifetime` ago). Without them, a probe is data that makes WireGuard start a
+    /// handshake itself: before the endpoint is set that attempt fails yet blocks the next
+    /// initiation — the kick — for REKEY_TIMEOUT (5 s), and on the responder it is the very
+    /// initiation the roles exist to avoid.
+    public func mayPing(now: Double, endpointConfigured: Bool = true, wireGuardHasEndpoint: Bool = true) -> Bool {
+        guard endpointConfigured, wireGuardHasEndpoint, let last, last.lastHandshake > 0 else { return false }
         return now - last.lastHandshake < Self.sessionLifetime
     }
+
+    /// The next burst's shape from the estimates: enough probes that an alive path at the
+    /// measured loss answers none of them with probability at most `falseVerdict`; spaced about
+    /// a round trip apart; each waited for a few round trips.
+    public var burst: ProbeBurst {
+        let loss = min(max(estimates.loss, Estimates.initialLoss), 0.9)
+        let wanted = Int((Glibc.log(Self.falseVerdict) / Glibc.log(loss)).rounded(.up))
+        let count = min(max(wanted, Self.burstRange.lowerBound), Self.burstRange.upperBound)
+        let srtt = estimates.srtt ?? 0.1
+        let spacing = min(max(srtt, 0.05), 0.25)
+        let timeout = estimates.srtt.map { min(max(3 * $0 + 4 * estimates.rttvar, 0.25), 3) } ?? 1
+        return ProbeBurst(count: count, spacing: spacing, timeout: timeout)
+    }
+
+    /// Seconds of silence while sending after which the path is suspect (see `gapsToSuspect`).
+    public var suspicionAfter: Double {
+        let dead = max(Self.deadFloor, Self.deadRoundTrips * (estimates.srtt ?? 0))
+        let expectedReply = max(Self.minimumSuspicion, 2 * (estimates.srtt ?? 0) + 4 * estimates.rttvar)
+        let rhythm = estimates.gap.map { Self.gapsToSuspect * $0 } ?? dead
+        return max(expectedReply, min(rhythm, dead))
+    }
+
+    // MARK: Inputs
 
     /// Takes a WireGuard reading.
     public mutating func observe(_ sample: Sample) -> Verdict? {
         let wasFailing = isFailing
         defer { last = sample }
         guard let previous = last else {
-            lastRxChange = sample.now
-            txAtLastRxChange = sample.txBytes
+            lastRxAt = sample.now
+            txAtLastRx = sample.txBytes
             return nil
         }
-        if sample.rxBytes > previous.rxBytes || sample.rxBytes < previous.rxBytes {
-            lastRxChange = sample.now
-            txAtLastRxChange = sample.txBytes
+        if sample.rxBytes != previous.rxBytes {
+            if let before = lastRxAt, sample.rxBytes > previous.rxBytes {
+                let gap = sample.now - before
+                if gap > 0, gap <= Self.longestGap {
+                    estimates.gap = estimates.gap.map { 0.75 * $0 + 0.25 * gap } ?? gap
+                }
+            }
+            received(at: sample.now)
             rxStalled = false
+            txAtLastRx = sample.txBytes
+        }
+        if sample.txBytes != previous.txBytes || sample.rxBytes != previous.rxBytes { lastMovementAt = sample.now }
+        // Only data asks for an answer: our keepalives and handshake messages do not (the peer's
+        // own keepalive timer answers them, up to a keepalive interval later).
+        if sample.txBytes > previous.txBytes, !Self.isControlOnly(sample.txBytes - previous.txBytes),
+           sendingSince == nil {
+            sendingSince = sample.now
         }
         if sample.lastHandshake > previous.lastHandshake { handshakeStale = false }
         // Nothing to judge before the path has ever worked: set-up is the machine's business.
-        if sample.lastHandshake > 0, let since = lastRxChange {
-            let sending = sample.txBytes > txAtLastRxChange
-            if sending && sample.keepalive > 0 && sample.now - since > Self.stallLimit(keepalive: sample.keepalive) {
-                rxStalled = true
-            }
-            if sending && sample.now - sample.lastHandshake > Self.staleHandshake {
-                handshakeStale = true
-            }
+        guard sample.lastHandshake > 0, let since = lastRxAt else { return verdict(wasFailing: wasFailing, signal: .rxStall) }
+        let sending = sample.txBytes > txAtLastRx
+        if sending && sample.keepalive > 0 && sample.now - since > Self.stallLimit(keepalive: sample.keepalive) {
+            rxStalled = true
         }
-        return verdict(wasFailing: wasFailing, signal: rxStalled ? .rxStall : .handshakeStale)
+        if sending && sample.now - sample.lastHandshake > Self.staleHandshake {
+            handshakeStale = true
+        }
+        if let changed = verdict(wasFailing: wasFailing, signal: rxStalled ? .rxStall : .handshakeStale) { return changed }
+        return suspicion(at: sample.now, silentSince: since)
     }
 
-    /// Takes a ping result.
-    public mutating func observePing(answered: Bool) -> Verdict? {
+    /// Takes a probe's result: `serial` numbers the probes in the order they were sent, `sentAt`
+    /// is when it went out (nil: unknown), `rtt` the answer's round trip.
+    public mutating func observeProbe(serial: Int, answered: Bool, rtt: Double? = nil, sentAt: Double? = nil,
+                                      now: Double) -> Verdict? {
         let wasFailing = isFailing
         if answered {
+            newestAnswered = max(newestAnswered, serial)
             pingAnswered = true
-            pingFailing = false
-        } else if pingIsExplicit || pingAnswered {
-            pingFailing = true
+            if let rtt, rtt.isFinite, rtt >= 0 { noteRoundTrip(rtt) }
+            if let burst = confirming {
+                noteLoss(lost: burst.lost, answered: 1)
+            } else {
+                noteLoss(lost: 0, answered: 1)
+            }
+            received(at: now)
+            return verdict(wasFailing: wasFailing, signal: .unanswered)
         }
-        return verdict(wasFailing: wasFailing, signal: .ping)
+        // A probe that times out after a later one was answered says nothing about the path now.
+        guard serial > newestAnswered else { return nil }
+        if var burst = confirming, serial >= burst.first {
+            burst.lost += 1
+            confirming = burst
+            guard burst.lost >= burst.count else { return nil }
+            // Every probe of the burst went unanswered and nothing came in meanwhile: dead.
+            confirming = nil
+            unanswered = true
+            return verdict(wasFailing: wasFailing, signal: .unanswered)
+        }
+        guard probesWork, confirming == nil, !isFailing else { return nil }
+        noteLoss(lost: 1, answered: 0)
+        // A periodic ping lost while something else came in since it was sent: the path lost a
+        // packet, it is not dead. Lost with nothing received: a suspicion, confirmed or cleared
+        // by a burst.
+        if let sentAt, let lastRxAt, lastRxAt >= sentAt { return nil }
+        return startBurst(nextSerial: serial + 1)
+    }
+
+    /// The runtime sends a burst whose probes will carry serials from `firstSerial` on.
+    public mutating func burstSent(firstSerial: Int, count: Int) {
+        if confirming != nil { confirming = (firstSerial, count, 0) }
+    }
+
+    /// The burst could not go out (no target, no session): it decides nothing, and the next
+    /// suspicion waits `abandonedQuiet` seconds; the rx rules still judge meanwhile.
+    public mutating func burstAbandoned(now: Double) {
+        confirming = nil
+        quietUntil = now + Self.abandonedQuiet
+    }
+
+    /// See `burstAbandoned`.
+    public static let abandonedQuiet = 5.0
+
+    /// Whether a repair that no failing probe holds open (a manual or network trigger on a path
+    /// that works), or a keepalive withheld as responder, ends now: WireGuard received data
+    /// after the endpoint was written, so the path is proven and polling the store stops.
+    public static func endsOnTraffic(repairing: Bool, keepaliveWithheld: Bool, failing: Bool,
+                                     trafficAfterWrite: Bool) -> Bool {
+        (repairing || keepaliveWithheld) && !failing && trafficAfterWrite
+    }
+
+    /// WireGuard's messages that carry no data, by their size on the wire as the counters count
+    /// them: a keepalive (32 bytes: header and tag, no payload), a handshake initiation (148), a
+    /// response (92), a cookie reply (64), and a keepalive with an initiation or a response in the
+    /// same reading. A data packet is at least 48 bytes and padded to 16; one that happens to have
+    /// one of these sizes only delays a suspicion by a reading.
+    public static func isControlOnly(_ txDelta: UInt64) -> Bool {
+        [32, 64, 92, 148, 124, 180, 240].contains(txDelta)
     }
 
     /// No rx for persistent keepalive plus a margin (at least 5 s, or half the keepalive) while
     /// we send: the peer's keepalives or replies should have arrived by then.
     public static func stallLimit(keepalive: Int) -> Double {
         Double(keepalive) + max(5, Double(keepalive) / 2)
+    }
+
+    // MARK: Rules
+
+    private mutating func received(at now: Double) {
+        lastRxAt = now
+        sendingSince = nil
+        confirming = nil
+        unanswered = false
+    }
+
+    /// Silence while sending, longer than the path makes likely: ask for a burst. Before any
+    /// probe has answered an automatic target, ask (rarely) for one probe, to learn that it does.
+    private mutating func suspicion(at now: Double, silentSince: Double) -> Verdict? {
+        guard !isFailing, confirming == nil, now >= quietUntil else { return nil }
+        guard probesWork else {
+            guard last?.lastHandshake ?? 0 > 0, now >= (nextLearnProbe ?? now) else { return nil }
+            learnProbes += 1
+            nextLearnProbe = now + min(3600, 60 * Double(1 << min(learnProbes - 1, 6)))
+            return .confirm(ProbeBurst(count: 1, spacing: 0, timeout: 1))
+        }
+        guard let sendingSince else { return nil }
+        let threshold = suspicionAfter
+        guard now - silentSince >= threshold,
+              now - sendingSince >= max(Self.minimumSuspicion, 2 * (estimates.srtt ?? 0)) else { return nil }
+        return startBurst(nextSerial: nil)
+    }
+
+    private mutating func startBurst(nextSerial: Int?) -> Verdict {
+        let shape = burst
+        confirming = (nextSerial ?? Int.max, shape.count, 0)
+        return .confirm(shape)
+    }
+
+    /// RFC 6298's estimator.
+    private mutating func noteRoundTrip(_ rtt: Double) {
+        if let srtt = estimates.srtt {
+            estimates.rttvar = 0.75 * estimates.rttvar + 0.25 * abs(srtt - rtt)
+            estimates.srtt = 0.875 * srtt + 0.125 * rtt
+        } else {
+            estimates.srtt = rtt
+            estimates.rttvar = rtt / 2
+        }
+    }
+
+    /// Loss of probes on a path that turned out alive (a dead path's silence is not loss).
+    private mutating func noteLoss(lost: Int, answered: Int) {
+        for _ in 0..<lost { estimates.loss = (1 - Self.lossWeight) * estimates.loss + Self.lossWeight }
+        for _ in 0..<answered { estimates.loss = (1 - Self.lossWeight) * estimates.loss }
     }
 
     private func verdict(wasFailing: Bool, signal: PathSignal) -> Verdict? {

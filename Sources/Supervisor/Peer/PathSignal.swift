@@ -1,8 +1,9 @@
 /// Which evidence said the path to a peer is broken. The peer remembers the last one (and when)
 /// so that status can say why a repair started.
 public enum PathSignal: Equatable, Sendable, CustomStringConvertible {
-    /// Pings through the tunnel to the peer stopped being answered.
-    case ping
+    /// We sent and nothing came back for longer than the path's traffic made likely, and a
+    /// burst of probes sized to the path's loss went wholly unanswered (`PathMonitor`).
+    case unanswered
     /// WireGuard sent but received nothing for longer than keepalive plus a margin.
     case rxStall
     /// The last handshake is older than 135 s while traffic is pending.
@@ -15,7 +16,7 @@ public enum PathSignal: Equatable, Sendable, CustomStringConvertible {
     /// A short name for logs and status.
     public var description: String {
         switch self {
-        case .ping: "ping"
+        case .unanswered: "unanswered"
         case .rxStall: "rx-stall"
         case .handshakeStale: "handshake-stale"
         case .network(let what): "network(\(what))"

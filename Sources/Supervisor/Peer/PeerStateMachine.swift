@@ -60,6 +60,9 @@ public struct PeerStateMachine: Sendable {
         case remoteRejected(String)
         /// The store could not be read.
         case remoteReadFailed(String)
+        /// A store that notifies changes (the file store's inotify) says the peer's record may
+        /// have changed: read it now instead of at the next poll or refresh.
+        case remoteChanged
         /// WireGuard accepted the endpoint.
         case configured
         /// WireGuard refused or could not be reached.
@@ -220,6 +223,7 @@ public struct PeerStateMachine: Sendable {
             return failed(in: .awaitingRemote, .readRemote, "ignored the peer's record: \(reason)")
         case .remoteReadFailed(let reason):
             return failed(in: .awaitingRemote, .readRemote, "reading the peer's record failed: \(reason)")
+        case .remoteChanged: return remoteChanged()
         case .configured: return configured()
         case .configureFailed(let reason): return configureFailed(reason)
         case .pathFailed(let signal): return pathFailed(signal)
@@ -283,6 +287,25 @@ public struct PeerStateMachine: Sendable {
         }
     }
 
+    /// The peer's record changed in a store that says so: read it now from `monitoring`, or cut a
+    /// wait short that would end in a read (a missing record, a repair's poll, a failed write of
+    /// the endpoint). Elsewhere the cycle under way ends in a read anyway (a read in flight may
+    /// miss the change; the next poll or refresh sees it), and a failed discovery or publish is
+    /// retried as it was.
+    private mutating func remoteChanged() -> [Action] {
+        switch state {
+        case .monitoring:
+            return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.refresh)] + enter(.readRemote)
+        case .waitingToRetry(.readRemote), .waitingToRetry(.configure):
+            consecutiveFailures = 0
+            return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.retry)] + enter(.readRemote)
+        case .waitingToRetry(.discover) where repair != nil:
+            return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.retry)] + enter(.readRemote)
+        case .idle, .discovering, .publishing, .awaitingRemote, .configuring, .waitingToRetry, .stopped:
+            return []
+        }
+    }
+
     private mutating func configured() -> [Action] {
         switch state {
         case .configuring(let endpoint):
@@ -332,7 +355,7 @@ public struct PeerStateMachine: Sendable {
     private mutating func pathFailed(_ signal: PathSignal) -> [Action] {
         let probe: Bool
         switch signal {
-        case .ping, .rxStall, .handshakeStale:
+        case .unanswered, .rxStall, .handshakeStale:
             probe = true
             if repair == nil { repair = Repair(signal: signal) } else { repair?.signal = signal }
         case .network, .manual:

@@ -71,6 +71,9 @@ public final class RecordExchange {
     private var newestAccepted: Int?
     private var lastAccepted: EndpointRecord?
     private var publishRound: StoreRound<Result<Bool, StoreError>>?
+    /// The stores' change notifications for the peer's record, and its key.
+    private var watches: [StoreWatch] = []
+    private var watchedKey: String?
     private var readRound: StoreRound<StoreReadAnswer>?
 
     /// The peer's record accepted last (nil before the first); `isStamped` false marks a
@@ -214,5 +217,20 @@ public final class RecordExchange {
         publishRound?.cancel()
         readRound?.cancel()
         for lane in lanes { lane.stop() }
+        for watch in watches { watch.cancel() }
+        watches = []
+    }
+
+    /// Asks every store that can tell (`Store.watch`) to call `onChange` when the peer's record
+    /// under our keys may have changed; once per key (a later call with the same keys does
+    /// nothing). Returns how many stores watch; the others are polled as before.
+    @discardableResult
+    func watchRemote(keys: InterfaceKeys, onChange: @escaping () -> Void) -> Int {
+        let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
+        guard key != watchedKey else { return watches.count }
+        for watch in watches { watch.cancel() }
+        watchedKey = key
+        watches = lanes.compactMap { $0.store.watch(key: key, onChange: onChange) }
+        return watches.count
     }
 }
