@@ -19,12 +19,13 @@ LOSS_SECONDS=${LOSS_SECONDS:-60}
 daemon_pair_up
 log_a=$(daemon_log A) log_b=$(daemon_log B)
 
-## icmp_counter PEER add|read — an nftables counter of ICMP leaving peer<PEER>'s wg0.
+## icmp_counter PEER add|read — nftables counters of ICMP echo requests and replies leaving
+## peer<PEER>'s wg0 (the kernel's own router solicitations on the new interface are not probes).
 icmp_counter() {
     if [[ $2 == add ]]; then
-        inpeer "$1" nft -f - <<<'table inet probes { chain out { type filter hook output priority 0; oifname "wg0" meta l4proto { icmp, ipv6-icmp } counter } }'
+        inpeer "$1" nft -f - <<<'table inet probes { chain out { type filter hook output priority 0; oifname "wg0" icmp type { echo-request, echo-reply } counter; oifname "wg0" icmpv6 type { echo-request, echo-reply } counter; }; }'
     else
-        inpeer "$1" nft list chain inet probes out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+        inpeer "$1" nft list chain inet probes out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
     fi
 }
 ## reads PEER — store gets this daemon made so far (its status file, after a SIGUSR1 dump).
@@ -57,7 +58,7 @@ echo "ok - idle for 30 s: no ICMP through the tunnel from either daemon"
 # --- 2. 20 % loss each way on A's uplink, traffic both ways --------------------------------------
 reads_a0=$(reads A) reads_b0=$(reads B)
 mark_a=$(wc -l <"$log_a") mark_b=$(wc -l <"$log_b")
-in_ns natA nft -f - <<<'table inet loss { chain forward { type filter hook forward priority -10; numgen random mod 100 < 20 counter drop } }'
+in_ns natA nft -f - <<<'table inet loss { chain forward { type filter hook forward priority -10; numgen random mod 100 < 20 counter drop; }; }'
 traffic_start
 # The same loss outside the tunnel: A pings natB's WAN address (answered by natB itself).
 inpeer_bg A raw-ping ping -n -i 0.25 "${E2E_WAN[B]}"

@@ -216,9 +216,11 @@ public struct PathMonitor: Sendable {
         }
         if sample.txBytes != previous.txBytes || sample.rxBytes != previous.rxBytes { lastMovementAt = sample.now }
         // Only data asks for an answer: our keepalives and handshake messages do not (the peer's
-        // own keepalive timer answers them, up to a keepalive interval later).
-        if sample.txBytes > previous.txBytes, !Self.isControlOnly(sample.txBytes - previous.txBytes),
-           sendingSince == nil {
+        // own keepalive timer answers them, up to a keepalive interval later), and neither does
+        // data sent in a reading that also received (most likely a reply, such as our echo reply
+        // to the peer's probe: counting it would make two idle daemons probe each other in turn).
+        if sample.txBytes > previous.txBytes, sample.rxBytes == previous.rxBytes,
+           !Self.isControlOnly(sample.txBytes - previous.txBytes), sendingSince == nil {
             sendingSince = sample.now
         }
         if sample.lastHandshake > previous.lastHandshake { handshakeStale = false }
