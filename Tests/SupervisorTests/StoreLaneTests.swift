@@ -44,6 +44,24 @@ import Testing
 @Suite struct StoreLaneTests {
     let key = String(repeating: "ab", count: 20)
 
+    @Test func readsBeyondTheStoresBudgetWaitForTheirTokenAndShowInTheHealth() {
+        let loop = EventLoop()
+        let store = ScriptedStore("paced", loop: loop)
+        let pacer = SharedReadPacer(budget: .init(burst: 1, perSecond: 2))
+        // Two peers' lanes on the one store share its pacer.
+        let a = TestNodes.lane("p", store, loop: loop, pacer: pacer)
+        let b = TestNodes.lane("p", store, loop: loop, pacer: pacer)
+        var first: Double?, second: Double?
+        let start = LoopDriver.now()
+        a.get(key: key) { _ in first = LoopDriver.now() - start }
+        b.get(key: String(repeating: "cd", count: 20)) { _ in second = LoopDriver.now() - start }
+        LoopDriver.drive(loop, timeout: 3) { first != nil && second != nil }
+        #expect((first ?? 9) < 0.2, "the first read goes at once")
+        #expect((second ?? 0) >= 0.45, "the second waits for the next token (0.5 s): \(second ?? -1)")
+        #expect(b.currentHealth.pacing?.delayed == 1)
+        #expect(b.currentHealth.account.get.calls == 1, "a paced read is one call, counted when it goes out")
+    }
+
     @Test func aHungStoreAnswersTimedOutAndCountsAsAFailure() {
         let loop = EventLoop()
         let store = ScriptedStore("hung", loop: loop)

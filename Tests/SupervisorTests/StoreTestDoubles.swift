@@ -94,9 +94,9 @@ enum TestNodes {
 
     /// A lane over `store`.
     static func lane(_ plugin: String, _ store: Store, policy: StoreWritePolicy = .always, timeout: Double = 5,
-                     loop: EventLoop) -> StoreLane {
+                     loop: EventLoop, pacer: SharedReadPacer? = nil) -> StoreLane {
         StoreLane(plugin: plugin, store: store, policy: policy, timeout: timeout, loop: loop, logger: quiet,
-                  wallClock: { 1_000_000 })
+                  wallClock: { 1_000_000 }, pacer: pacer)
     }
 
     /// A's exchange (publishing for B) over `lanes`.

@@ -14,8 +14,8 @@ import SystemCalls
 final class RuntimeBuilder {
     /// The running parts (after the last commit).
     struct Parts {
-        /// Stores by plugin name, with the settings each was made from.
-        var stores: [String: (config: PluginConfig, store: Store)] = [:]
+        /// Stores by plugin name, with the settings each was made from and its read pacer.
+        var stores: [String: (config: PluginConfig, store: Store, pacer: SharedReadPacer)] = [:]
         /// Interfaces by name.
         var interfaces: [String: InterfaceRuntime] = [:]
     }
@@ -54,7 +54,8 @@ final class RuntimeBuilder {
             if let current = running.stores[name], current.config == plugin {
                 parts.stores[name] = current
             } else {
-                parts.stores[name] = (plugin, try makeStore(name: name, plugin: plugin))
+                let budget = plugin.descriptor(refreshInterval: config.refreshInterval).readBudget
+                parts.stores[name] = (plugin, try makeStore(name: name, plugin: plugin), SharedReadPacer(budget: budget))
             }
         }
         var settings: [String: (protocol: InterfaceProtocol, stunServers: [String])] = [:]
@@ -77,7 +78,8 @@ final class RuntimeBuilder {
             for peer in interfaceConfig.peers {
                 let id = PeerID(interface: name, peer: peer.name)
                 guard ids.contains(id) else { continue }
-                made[id] = try makePeer(peer, on: interface, config: config, stores: parts.stores.mapValues(\.store))
+                made[id] = try makePeer(peer, on: interface, config: config,
+                                        stores: parts.stores.mapValues { ($0.store, $0.pacer) })
             }
         }
         return Plan(parts: parts, interfaceSettings: settings, peers: made)
@@ -105,7 +107,7 @@ final class RuntimeBuilder {
     }
 
     private func makePeer(_ peer: PeerConfig, on interface: InterfaceRuntime, config: Config,
-                          stores: [String: Store]) throws(ConfigError) -> PeerRuntime {
+                          stores: [String: (Store, SharedReadPacer)]) throws(ConfigError) -> PeerRuntime {
         let keyPath = "interfaces.\(interface.name).peers.\(peer.name)"
         guard let key = WireGuardKey(base64: peer.publicKeyBase64) else {
             throw ConfigError(keyPath: keyPath + ".public_key", message: "must be a base64 WireGuard key (32 bytes)")

@@ -79,6 +79,15 @@ extension StoreHealth {
             members.insert(("consecutive_failures", .number(Double(a.consecutiveFailures))), at: 3)
             members.append(("last_write", a.lastWrite.map(time) ?? .null))
         }
+        if let pacing {
+            members.append(("read_pacing", .object([
+                ("burst", .number(pacing.budget.burst)),
+                ("per_minute", .number((pacing.budget.perMinute * 100).rounded() / 100)),
+                ("tokens", .number((pacing.tokens * 10).rounded(.down) / 10)),
+                ("delayed", .number(Double(pacing.delayed))),
+                ("delay_ms", millis(pacing.delaySum)),
+            ])))
+        }
         if let requests = usage.requests { members.append(("requests", .number(Double(requests)))) }
         if let budget = usage.budget {
             members.append(("budget", .object([

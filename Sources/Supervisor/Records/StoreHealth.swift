@@ -12,6 +12,8 @@ public struct StoreHealth: Equatable, Sendable {
     public var account: StoreAccount
     /// What the store has used for every peer sharing it.
     public var usage: StoreUsage
+    /// The store's read pacer as it stands (shared by the peers reading the store).
+    public var pacing: ReadPacing?
 
     /// A store's health from its parts.
     public init(plugin: String, store: String, account: StoreAccount = StoreAccount(), usage: StoreUsage = StoreUsage()) {
@@ -37,4 +39,24 @@ public struct StoreHealth: Equatable, Sendable {
     public var writes: Int { account.writes }
     /// Publishes that needed no write here.
     public var writesSkipped: Int { account.writesSkipped }
+}
+
+/// A store's read pacer at one moment, for status.
+public struct ReadPacing: Equatable, Sendable {
+    /// Its budget.
+    public var budget: StoreReadPacer.Budget
+    /// Reads that may go out at once now (negative: reads are waiting).
+    public var tokens: Double
+    /// Reads that had to wait so far, and how long in all.
+    public var delayed: Int
+    /// See `delayed`, seconds.
+    public var delaySum: Double
+
+    /// A pacing status from its parts.
+    public init(budget: StoreReadPacer.Budget, tokens: Double, delayed: Int, delaySum: Double) {
+        self.budget = budget
+        self.tokens = tokens
+        self.delayed = delayed
+        self.delaySum = delaySum
+    }
 }

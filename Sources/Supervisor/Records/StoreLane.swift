@@ -15,6 +15,8 @@ final class StoreLane {
     let store: Store
     /// When a publish writes.
     let policy: StoreWritePolicy
+    /// The store's read pacer, shared by every peer reading it (nil: reads go out at once).
+    let pacer: SharedReadPacer?
     /// Seconds after which an operation counts as failed, whatever the store does later.
     let timeout: Double
     /// Gives the newest record to republish: key, sealed value, endpoints content (expiring
@@ -49,9 +51,10 @@ final class StoreLane {
 
     /// A lane for `store` (named `plugin` in config) with its write policy and timeout.
     init(plugin: String, store: Store, policy: StoreWritePolicy, timeout: Double, loop: EventLoop, logger: Logger,
-         wallClock: @escaping () -> Double) {
+         wallClock: @escaping () -> Double, pacer: SharedReadPacer? = nil) {
         self.plugin = plugin
         self.store = store
+        self.pacer = pacer
         self.policy = policy
         self.timeout = timeout
         self.loop = loop
@@ -61,7 +64,12 @@ final class StoreLane {
 
     /// The store's health now: this peer's account and the store's own usage.
     var currentHealth: StoreHealth {
-        StoreHealth(plugin: plugin, store: store.name, account: account, usage: store.usage)
+        var health = StoreHealth(plugin: plugin, store: store.name, account: account, usage: store.usage)
+        if let pacer = pacer?.pacer {
+            health.pacing = ReadPacing(budget: pacer.budget, tokens: pacer.tokens(now: loop.now), delayed: pacer.delayed,
+                                       delaySum: pacer.delaySum)
+        }
+        return health
     }
 
     /// Whether a publish of endpoints `content` under `key` must write to this store now.
@@ -73,8 +81,9 @@ final class StoreLane {
     /// Counts a publish that needed no write here.
     func noteSkipped() { account.skippedWrite() }
 
-    /// Reads `key`; answers within `timeout` seconds. A get of the same key already in flight
-    /// is joined, not repeated.
+    /// Reads `key`; answers within `timeout` seconds of the call going out. A get of the same key
+    /// already in flight (or waiting for the pacer) is joined, not repeated. The store's pacer
+    /// (shared by every peer reading the store) may make the call wait for its budget first.
     func get(key: String, completion: @escaping (Result<String?, StoreError>) -> Void) {
         if let pending = gets[key] {
             pending.waiters.append(completion)
@@ -82,8 +91,21 @@ final class StoreLane {
         }
         let pending = PendingGet()
         pending.waiters = [completion]
-        pending.startedAt = loop.now
         gets[key] = pending
+        let wait = pacer?.delay(now: loop.now) ?? 0
+        guard wait > 0 else { return startGet(key, pending) }
+        logger.debug("store read paced", metadata: ["store": "\(plugin)", "wait_ms": "\(Int(wait * 1000))"])
+        let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
+            guard let self, let pending, self.gets[key] === pending else { return }
+            self.startGet(key, pending)
+        }
+        pending.timer = timer
+        timer.start(after: wait)
+    }
+
+    private func startGet(_ key: String, _ pending: PendingGet) {
+        pending.timer?.stop()
+        pending.startedAt = loop.now
         let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
             guard let self, let pending else { return }
             self.finishGet(key, pending, .failure(StoreError("\(self.store.name): no answer in \(DurationText.span(self.timeout))")))

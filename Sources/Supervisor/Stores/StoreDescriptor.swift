@@ -46,6 +46,20 @@ struct StoreDescriptor {
     let cost: Cost
     /// The store's API budget, where it has one.
     let budget: Budget?
+    /// How fast this daemon may read the store, all peers together (`StoreReadPacer`): from the
+    /// cost class, and for a metered API a share of the account's budget.
+    var readBudget: StoreReadPacer.Budget {
+        switch cost {
+        case .local: return .init(burst: 20, perSecond: 10)
+        case .process: return .init(burst: 4, perSecond: 1.0 / 5)
+        case .meteredAPI:
+            // A tenth of the account's budget for this daemon's reads (the rest: its writes, the
+            // other nodes of the account, and headroom under the limit).
+            let share = budget.map { Double($0.calls) / $0.window / 10 } ?? 0.2
+            return .init(burst: 10, perSecond: share)
+        case .publicService: return .init(burst: 5, perSecond: 1.0 / 3)
+        }
+    }
     /// Makes the store on `loop`; an HTTP store asks `http` for the loop's one client (which
     /// loads libcurl on first use and throws when it cannot).
     let make: (_ loop: EventLoop, _ http: () throws(CurlLoadError) -> HTTPClient) throws(CurlLoadError) -> Store

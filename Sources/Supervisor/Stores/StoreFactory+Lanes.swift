@@ -18,21 +18,21 @@ extension StoreFactory {
     /// the daemon's stores (one per plugin name, shared by the peers naming it). Throws, naming
     /// the key, for a name with no store.
     static func exchange(for peer: PeerConfig, interface: String, keyPath: String, peerKey: WireGuardKey,
-                         plugins: [String: PluginConfig], stores: [String: Store],
+                         plugins: [String: PluginConfig], stores: [String: (Store, SharedReadPacer)],
                          refreshInterval: Double, loop: EventLoop, logger: Logger) throws(ConfigError) -> RecordExchange {
         var logger = logger
         logger[metadataKey: "interface"] = "\(interface)"
         logger[metadataKey: "peer"] = "\(peer.name)"
         var lanes: [StoreLane] = []
         for (index, name) in peer.plugins.enumerated() {
-            guard let plugin = plugins[name], let store = stores[name] else {
+            guard let plugin = plugins[name], let (store, pacer) = stores[name] else {
                 let key = peer.plugins.count == 1 ? "\(keyPath).plugin" : "\(keyPath).plugins[\(index)]"
                 throw ConfigError(keyPath: key, message: "no plugin named \(name)")
             }
             let descriptor = plugin.descriptor(refreshInterval: refreshInterval)
             lanes.append(StoreLane(plugin: name, store: store, policy: descriptor.writePolicy,
                                    timeout: descriptor.operationTimeout, loop: loop, logger: logger,
-                                   wallClock: WallClock.now))
+                                   wallClock: WallClock.now, pacer: pacer))
         }
         return RecordExchange(peerKey: peerKey, lanes: lanes, loop: loop, logger: logger)
     }

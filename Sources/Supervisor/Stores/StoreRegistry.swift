@@ -30,6 +30,11 @@ public enum PluginConfig: Equatable, Sendable {
 }
 
 extension PluginConfig {
+    /// The read budget this kind of store gets (for tests and docs), at the default refresh.
+    public var readBudgetForTests: StoreReadPacer.Budget {
+        descriptor(refreshInterval: Config.defaultRefreshInterval).readBudget
+    }
+
     /// The descriptor of this store's kind (timeouts, write policy, cost, budget, maker), with
     /// the daemon's `refresh_interval`.
     func descriptor(refreshInterval: Double) -> StoreDescriptor {

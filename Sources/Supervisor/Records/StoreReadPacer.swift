@@ -1,0 +1,83 @@
+/// Decides when a read of one store may go out: the one pacer every store read passes through
+/// (`StoreLane.get`), one per store, shared by every peer that reads the store. A token bucket:
+/// `burst` reads at once, then `perSecond` on average; a read that finds no token waits until
+/// one is there (it is never dropped). The budget comes from the store's cost class and, for a
+/// metered API, from this daemon's share of the account's budget — so a flaky link that makes
+/// every peer repair at once cannot take more than the budget, whatever the repair logic asks:
+/// budgets beat latency targets. Pure and clock-free: every call carries its time.
+public struct StoreReadPacer: Equatable, Sendable {
+    /// A budget: `burst` reads at once, `perSecond` on average.
+    public struct Budget: Equatable, Sendable {
+        /// Reads that may go out at once.
+        public var burst: Double
+        /// Reads per second in the long run.
+        public var perSecond: Double
+
+        /// A budget from its parts.
+        public init(burst: Double, perSecond: Double) {
+            self.burst = max(1, burst)
+            self.perSecond = max(1e-6, perSecond)
+        }
+
+        /// Reads per minute in the long run (for status).
+        public var perMinute: Double { perSecond * 60 }
+    }
+
+    /// The budget.
+    public let budget: Budget
+    private var tokens: Double
+    private var lastRefill: Double?
+    /// Reads that had to wait, and the seconds they waited in all (for status).
+    public private(set) var delayed = 0
+    /// See `delayed`.
+    public private(set) var delaySum = 0.0
+
+    /// A full bucket.
+    public init(budget: Budget) {
+        self.budget = budget
+        self.tokens = budget.burst
+    }
+
+    /// A read wants to go out at `now`: 0 when it may go at once, else the seconds it must wait
+    /// (its token is reserved: the next read waits longer).
+    public mutating func delay(now: Double) -> Double {
+        refill(now: now)
+        tokens -= 1
+        guard tokens < 0 else { return 0 }
+        let wait = -tokens / budget.perSecond
+        delayed += 1
+        delaySum += wait
+        return wait
+    }
+
+    /// Tokens available at `now` (negative: reads are queued).
+    public mutating func available(now: Double) -> Double {
+        refill(now: now)
+        return tokens
+    }
+
+    /// Tokens at `now` without taking one (for status).
+    public func tokens(now: Double) -> Double {
+        var copy = self
+        return copy.available(now: now)
+    }
+
+    private mutating func refill(now: Double) {
+        if let lastRefill, now > lastRefill {
+            tokens = min(budget.burst, tokens + (now - lastRefill) * budget.perSecond)
+        }
+        if lastRefill == nil || now > lastRefill! { lastRefill = now }
+    }
+}
+
+/// One store's pacer, shared by the lanes of every peer that reads the store (a reference around
+/// the value type; the runtime only carries its decisions out).
+final class SharedReadPacer {
+    /// The decisions.
+    var pacer: StoreReadPacer
+
+    init(budget: StoreReadPacer.Budget) { pacer = StoreReadPacer(budget: budget) }
+
+    /// See `StoreReadPacer.delay`.
+    func delay(now: Double) -> Double { pacer.delay(now: now) }
+}

@@ -1,0 +1,37 @@
+import Supervisor
+import Testing
+
+/// The one store-read pacer: a token bucket per store, its budget from the store's cost class.
+@Suite struct StoreReadPacerTests {
+    @Test func aBurstGoesAtOnceThenTheAverageRateHolds() {
+        var pacer = StoreReadPacer(budget: .init(burst: 4, perSecond: 0.2))
+        for _ in 0..<4 { #expect(pacer.delay(now: 100) == 0) }
+        #expect(pacer.delay(now: 100) == 5, "the fifth waits for a token: 1 / 0.2 s")
+        #expect(pacer.delay(now: 100) == 10, "its token is reserved: the next waits longer")
+        #expect(pacer.delayed == 2 && pacer.delaySum == 15)
+        #expect(pacer.delay(now: 200) == 0, "refilled after a quiet spell")
+    }
+
+    @Test func noBudgetIsExceededWhateverTheCallersAsk() {
+        // Every peer of a flaky hub asks to read every 0.25 s for 10 minutes: the reads that
+        // actually go out stay within burst + rate × time.
+        var pacer = StoreReadPacer(budget: .init(burst: 10, perSecond: 0.4))
+        var goOut: [Double] = []
+        var now = 0.0
+        while now < 600 {
+            for _ in 0..<20 { goOut.append(now + pacer.delay(now: now)) }
+            now += 0.25
+        }
+        let inWindow = goOut.filter { $0 < 600 }.count
+        #expect(Double(inWindow) <= 10 + 0.4 * 600 + 1, "\(inWindow) reads in 600 s")
+    }
+
+    @Test func budgetsFollowTheCostClass() {
+        func budget(_ plugin: PluginConfig) -> StoreReadPacer.Budget { plugin.readBudgetForTests }
+        #expect(budget(.file(directory: "/x")).perSecond == 10)
+        #expect(budget(.exec(command: "/p", args: [], dedup: false)).perMinute == 12)
+        let cloudflare = budget(.cloudflare(zone: "z", token: "t", subdomain: nil, apiURL: nil, dedup: false))
+        #expect(cloudflare.perMinute == 24, "a tenth of 1200 calls per 5 minutes")
+        #expect(budget(.openDHT(endpoints: ["http://a"], magic: "m", timeout: 5)).perMinute == 20)
+    }
+}

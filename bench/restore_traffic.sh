@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Restore while traffic flows (issue #12): the two-NAT scene, daemon defaults (no ping keys,
+# keepalive 25 s, refresh 10m, file store), a ping both ways through the tunnel every 0.25 s from
+# 10 s before each fault; the fault is (a) natA gives A a new public port or (b) a new public IP;
+# the time from the fault to the first reply of a 20/s ping A -> B (restore_time of tests/e2e).
+# RUNS faults per kind in one topology, one after the other (the tunnel working both ways and 5 s
+# of quiet traffic between them). Each binary given is measured in turn, in the same run, so a
+# change is compared with its parent commit on the same machine and day.
+#
+#   bash bench/restore_traffic.sh [-n RUNS] [--faults "a b"] BINARY [BINARY…]
+#
+# Prints per binary and fault: "restore_traffic binary=… fault=… n=… p50=… p95=… max=… failed=…".
+# Needs root and the e2e packages. Not part of scripts/test.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+if [[ ${1:-} == --worker ]]; then
+    fault=$2 runs=$3 out=$4 bin=$5
+    E2E_STUNMESHD=$bin
+    export E2E_KEEPALIVE=25 E2E_REFRESH=10m
+    daemon_pair_up 60 >/dev/null
+    inpeer_bg A traffic-a ping -n -i 0.25 "${E2E_TUN_IP[B]}"
+    inpeer_bg B traffic-b ping -n -i 0.25 "${E2E_TUN_IP[A]}"
+    for ((run = 1; run <= runs; run++)); do
+        wait_for 60 tunnel_up A B && wait_for 10 tunnel_up B A || e2e_fail "run $run: tunnel not up before the fault"
+        sleep 10
+        case $fault in
+            a) fault_nat_port A ;;
+            b) fault_nat_ip A ;;
+        esac
+        t0=$(now_ts)
+        if dt=$(restore_time A B "$t0" 30); then echo "$dt" >>"$out"; else echo "failed" >>"$out"; fi
+        wait_for 30 tunnel_up B A || e2e_fail "run $run: B cannot ping A after the repair"
+        daemons_alive
+        sleep 5
+    done
+    exit 0
+fi
+
+runs=20 faults="a b"
+while (($# > 0)); do
+    case $1 in
+        -n) runs=$2; shift 2 ;;
+        --faults) faults=$2; shift 2 ;;
+        -*) sed -n '/^#   bash/,/^# Needs/p' "$0" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
+(($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [--faults \"a b\"] BINARY [BINARY…]" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
+for bin in "$@"; do
+    bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+    for fault in $faults; do
+        out="$work/$(echo "$bin" | tr / _)-$fault"
+        : >"$out"
+        bash "$0" --worker "$fault" "$runs" "$out" "$bin" >"$out.log" 2>&1 || echo "worker for $bin $fault failed (see $out.log)" >&2
+        read -r n p50 p95 max < <(bench_stats "$out")
+        echo "restore_traffic binary=$bin fault=$fault n=$n p50=$p50 p95=$p95 max=$max failed=$(grep -c failed "$out" || true)"
+    done
+done
+echo "raw results: $work"
