@@ -15,35 +15,36 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 WINDOW=600
 if [[ ${1:-} == -w ]]; then WINDOW=$2; shift 2; fi
 (($# > 0)) || { echo "usage: bash bench/idle_bytes.sh [-w SECONDS] BINARY [BINARY…]" >&2; exit 2; }
+[[ $1 == --scene ]] || (($# <= 9)) || { echo "at most 9 binaries" >&2; exit 2; }
 
-## scene BINARY OUT — one scene: prints the result line into OUT.
-scene() {
-    local bin=$1 out=$2
-    (
-        source "$BENCH_DIR/common.sh"
-        E2E_STUNMESHD=$bin
-        export E2E_KEEPALIVE=25 E2E_REFRESH=10m E2E_SETTLE=10
-        daemon_pair_up 60 >/dev/null
-        wan_bytes() {
-            in_ns natA cat /sys/class/net/wan/statistics/rx_bytes /sys/class/net/wan/statistics/tx_bytes |
-                awk '{ s += $1 } END { print s }'
-        }
-        local before after
-        before=$(wan_bytes)
-        sleep "$WINDOW"
-        daemons_alive
-        after=$(wan_bytes)
-        awk -v b="$bin" -v w="$WINDOW" -v d=$((after - before)) \
-            'BEGIN { printf "idle_bytes binary=%s window_s=%d bytes=%d per_day_mib=%.2f\n", b, w, d, d * 86400 / w / 1048576 }' >"$out"
-    ) >"$out.log" 2>&1 || { echo "idle_bytes binary=$bin failed (see $out.log)" >"$out"; }
-}
+## One scene (run as its own process, so that each has its own namespace prefix): prints the
+## result line into OUT.
+if [[ ${1:-} == --scene ]]; then
+    bin=$2 out=$3
+    source "$BENCH_DIR/common.sh"
+    E2E_STUNMESHD=$bin
+    export E2E_KEEPALIVE=25 E2E_REFRESH=10m E2E_SETTLE=10
+    daemon_pair_up 60 >/dev/null
+    wan_bytes() {
+        in_ns natA cat /sys/class/net/wan/statistics/rx_bytes /sys/class/net/wan/statistics/tx_bytes |
+            awk '{ s += $1 } END { print s }'
+    }
+    before=$(wan_bytes)
+    sleep "$WINDOW"
+    daemons_alive
+    after=$(wan_bytes)
+    awk -v b="$bin" -v w="$WINDOW" -v d=$((after - before)) \
+        'BEGIN { printf "idle_bytes binary=%s window_s=%d bytes=%d per_day_mib=%.2f\n", b, w, d, d * 86400 / w / 1048576 }' >"$out"
+    exit 0
+fi
 
 results=$(mktemp -d)
 i=0
 for bin in "$@"; do
     i=$((i + 1))
-    scene "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$results/$i" &
+    bash "$0" -w "$WINDOW" --scene "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$results/$i" \
+        >"$results/$i.log" 2>&1 || echo "idle_bytes binary=$bin failed (see $results/$i.log)" >"$results/$i" &
 done
 wait
-cat "$results"/[0-9]*
-rm -rf "$results"
+cat "$results"/[0-9]
+echo "logs: $results"

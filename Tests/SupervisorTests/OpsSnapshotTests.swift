@@ -187,6 +187,10 @@ import Testing
             # TYPE stunmeshd_store_budget_used gauge
             # HELP stunmeshd_store_budget_limit API calls the store's budget allows in its window.
             # TYPE stunmeshd_store_budget_limit gauge
+            # HELP stunmeshd_store_reads_delayed_total Store reads that waited for the store's read budget (its pacer, shared by its peers).
+            # TYPE stunmeshd_store_reads_delayed_total counter
+            # HELP stunmeshd_store_read_budget_per_minute Reads per minute the store's pacer allows in the long run.
+            # TYPE stunmeshd_store_read_budget_per_minute gauge
             # HELP stunmeshd_stun_rtt_seconds Round trip of the last STUN Binding answered, by server.
             # TYPE stunmeshd_stun_rtt_seconds gauge
             stunmeshd_stun_rtt_seconds{\(labels),server="203.0.113.1:3478"} 0.0008

@@ -53,6 +53,11 @@ public enum MetricsText {
                snapshot.storeTotals().compactMap { s in s.usage.budget.map { ("", [("store", s.plugin)], Double($0.used)) } })
         family("stunmeshd_store_budget_limit", "gauge", "API calls the store's budget allows in its window.",
                snapshot.storeTotals().compactMap { s in s.usage.budget.map { ("", [("store", s.plugin)], Double($0.limit)) } })
+        family("stunmeshd_store_reads_delayed_total", "counter",
+               "Store reads that waited for the store's read budget (its pacer, shared by its peers).",
+               snapshot.storeTotals().compactMap { s in s.pacing.map { ("", [("store", s.plugin)], Double($0.delayed)) } })
+        family("stunmeshd_store_read_budget_per_minute", "gauge", "Reads per minute the store's pacer allows in the long run.",
+               snapshot.storeTotals().compactMap { s in s.pacing.map { ("", [("store", s.plugin)], $0.budget.perMinute) } })
         family("stunmeshd_stun_rtt_seconds", "gauge", "Round trip of the last STUN Binding answered, by server.",
                peers.flatMap { p in p.history.mappings.map { ("", peerLabels(p) + [("server", "\($0.server)")], $0.rtt) } })
         return out
