@@ -38,6 +38,8 @@ final class InterfaceRuntime {
     private(set) var natBehaviour: [IPFamily: NatBehaviour] = [:]
     /// Notices the device being re-created or its listen port changing (event mode polls).
     var watch = DeviceWatch()
+    /// One STUN exchange per WireGuard port, shared by the interface's peers.
+    private(set) lazy var discovery = PortDiscovery(loop: loop)
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, backendChoice: WireGuardBackendChoice = .auto,
          stunServers: [String]) {

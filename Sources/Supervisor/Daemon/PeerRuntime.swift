@@ -41,7 +41,7 @@ final class PeerRuntime {
     private var pending: [PeerStateMachine.Event] = []
     private var announcedWatch = false
     private var handling = false
-    private var discovery: DualStackDiscovery?
+    private var discovery: PortDiscovery.Request?
     /// What the NAT behaviours say about a direct path to this peer, when something known
     /// stands in its way (for status; logged when it changes).
     var directPath: DirectPathOutlook?
@@ -212,12 +212,14 @@ final class PeerRuntime {
 
     /// A change the network monitor saw that concerns this peer's path.
     func networkChanged(_ what: String) {
+        interface.discovery.forget()  // our mapping may have moved: no answer from before counts
         trigger(.network(what))
     }
 
     /// The interface's WireGuard device was re-created or its listen port changed: what we wrote
     /// to it is gone; re-discover and write the endpoint again.
     func deviceReset(_ what: String) {
+        interface.discovery.forget()
         lastTrigger = (.network(what), WallClock.now())
         handle(.deviceReset(what))
     }
@@ -313,10 +315,8 @@ final class PeerRuntime {
             me.discovery = nil
             me.handle(me.discoveryFinished(DiscoveryOutcome(families: families, results: results)))
         }
-        let stun = DualStackDiscovery(loop: interface.loop, families: families, localPort: device.listenPort,
-                                      fwmark: device.fwmark, servers: interface.stunServers, completion: done)
-        discovery = stun
-        stun.start()
+        discovery = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
+                                                 servers: interface.stunServers, completion: done)
     }
 
     private func publish(_ mapping: PublicEndpoints) {
