@@ -9,7 +9,10 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     case v6([UInt8])
 
     /// Parses a literal ("203.0.113.7", "2001:db8::1") with inet_pton(3); nil if it is not one.
+    /// A NUL anywhere makes it none: inet_pton would stop there and take "1.2.3.4\0junk" for
+    /// 1.2.3.4.
     public init?(_ text: String) {
+        guard !text.utf8.contains(0) else { return nil }
         if text.contains(":") {
             var a = in6_addr()
             guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
@@ -71,6 +74,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "a.b.c.d:port" or "[v6]:port"; nil if the text is not exactly that.
     public init?(_ text: String) {
+        guard !text.utf8.contains(0) else { return nil }
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {

@@ -216,6 +216,13 @@ import Testing
         other.server.control([("mode", .string("429")), ("retry_after", .number(900))])
         _ = other.get(F.keyA)
         #expect((other.store.budget.blockedUntil ?? 0) - other.loop.now > 899)
+        // A hostile Retry-After neither traps nor locks the store out for ever: an hour at most.
+        let hostile = try Rig()
+        defer { hostile.stop() }
+        hostile.server.control([("mode", .string("429")), ("retry_after", .number(1e19))])
+        _ = hostile.get(F.keyA)
+        let until = (hostile.store.budget.blockedUntil ?? 0) - hostile.loop.now
+        #expect(until > 299 && until <= CloudflareStore.longestRetryAfter)
     }
 
     @Test func theBudgetIsCountedInASlidingWindowAndStopsShortOfTheLimit() throws {

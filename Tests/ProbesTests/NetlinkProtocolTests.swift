@@ -172,4 +172,15 @@ import Testing
     @Test func aPeerEntryWithoutKeyIsMalformed() {
         #expect(throws: WireGuardError.self) { try NetlinkPeerEntry([NetlinkAttribute(type: 6, payload: [UInt8](repeating: 0, count: 8))]) }
     }
+
+    /// A header whose length has the top bit set passes libmnl's signed check; it must be refused,
+    /// not read past the datagram (found by fuzzing main at f1e00ed).
+    @Test func aLengthOfTwoToTheThirtyFirstIsNotReadPastTheEnd() {
+        var datagram = [UInt8](repeating: 0, count: 32)
+        datagram[0] = 0x00; datagram[1] = 0x00; datagram[2] = 0x00; datagram[3] = 0x80  // nlmsg_len = 2^31
+        datagram[4] = 0x10  // some type
+        #expect(throws: WireGuardError.self) { _ = try NetlinkMessage.split(datagram) }
+        datagram[0] = 0xFF; datagram[1] = 0xFF; datagram[2] = 0xFF; datagram[3] = 0xFF
+        #expect(throws: WireGuardError.self) { _ = try NetlinkMessage.split(datagram) }
+    }
 }

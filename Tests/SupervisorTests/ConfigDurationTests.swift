@@ -39,3 +39,17 @@ import Testing
         #expect(try GoDuration.parse("1m30.25s").seconds == 90.25)
     }
 }
+
+/// Durations that would overflow are refused, never a trap (found by fuzzing main at f1e00ed).
+@Suite struct GoDurationOverflowTests {
+    @Test(arguments: ["9223372036854775808ns9223372036854775808ns", "9223372036854775807ns1ns",
+                      "2562047h47m16.854775808s", "2562048h", "-9223372036854775808ns1ns"])
+    func overflowingSumsAreInvalid(_ text: String) {
+        #expect(throws: GoDurationError.self) { try GoDuration.parse(text) }
+    }
+
+    @Test func theLargestDurationStillParses() throws {
+        #expect(try GoDuration.parse("9223372036854775807ns").nanoseconds == Int64.max)
+        #expect(try GoDuration.parse("-9223372036854775808ns").nanoseconds == Int64.min)
+    }
+}

@@ -203,3 +203,20 @@ import Testing
         #expect(monitor.pingMonitor.intervalIsExplicit && monitor.interfaces[0].peers[0].ping?.periodic == true)
     }
 }
+
+/// Numbers from the config that would overflow later are refused with the key named.
+@Suite struct ConfigRangeTests {
+    @Test(arguments: ["1e300", "301", "10m", "0"])
+    func anOpenDHTTimeoutOutOfRangeIsRefused(_ timeout: String) {
+        let yaml = """
+            interfaces: { wg0: { peers: { b: { public_key: "D6poTtKIZ7l/Smot7l34zpdOdrcBjj8iocTPJnhXDyA=", plugin: d } } } }
+            plugins: { d: { type: builtin, name: opendht, endpoints: ["http://127.0.0.1:1"], timeout: \(timeout) } }
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, file: "t.yaml")
+            Issue.record("accepted timeout \(timeout)")
+        } catch {
+            #expect("\(error)".contains("plugins.d.timeout"), "\(error)")
+        }
+    }
+}

@@ -28,4 +28,12 @@ import Testing
             #expect(back == e)
         }
     }
+
+    /// An embedded NUL is not the address before it (found by fuzzing main at f1e00ed).
+    @Test func anEmbeddedNulIsNoAddress() {
+        #expect(Endpoint("203.0.113.7:51820\u{0}junk") == nil)
+        #expect(Endpoint("203.0.113.7\u{0}:51820") == nil)
+        #expect(IPAddress("203.0.113.7\u{0}9") == nil)
+        #expect(IPAddress("2001:db8::1\u{0}") == nil)
+    }
 }

@@ -15,6 +15,8 @@ public final class CloudflareStore: Store {
     /// API requests one get or set can take: the zone lookup (once), finding the record, and
     /// creating or updating it.
     public static let maxRequestsPerOperation = 3
+    /// The longest Retry-After believed, seconds.
+    public static let longestRetryAfter = 3600.0
     /// Cloudflare's rate limit: 1200 API calls per account in any 5 minutes.
     public static let accountCallLimit = 1200
     /// The rate limit's window, seconds.
@@ -229,7 +231,10 @@ public final class CloudflareStore: Store {
 
     private func check(_ response: HTTPResponse, _ what: String) -> Result<JSONValue, StoreError> {
         if response.status == 429 {
+            // A hostile or broken Retry-After (huge, negative, NaN) must neither trap nor lock the
+            // store out for ever: at most an hour is believed.
             let retryAfter = response.header("Retry-After").flatMap { Double($0) }
+                .flatMap { $0.isFinite && $0 >= 0 ? min($0, Self.longestRetryAfter) : nil }
             limits.block(at: loop.now, seconds: retryAfter)
             let until = limits.blocked(at: loop.now).map { $0 - loop.now } ?? limits.blockDuration
             return .failure(error("\(what): HTTP 429, rate limited; every call is blocked for \(DurationText.span(until))"))

@@ -19,7 +19,9 @@ struct NetlinkMessage: Equatable {
             guard let base = raw.baseAddress, raw.count > 0 else { return 0 }
             var remaining = Int32(raw.count)
             var cursor = UnsafePointer(base.assumingMemoryBound(to: nlmsghdr.self))
-            while mnl_nlmsg_ok(cursor, remaining) {
+            // mnl_nlmsg_ok compares nlmsg_len as a signed int: a length of 2^31 or more reads as
+            // negative and passes. Check it against what is left ourselves.
+            while mnl_nlmsg_ok(cursor, remaining), cursor.pointee.nlmsg_len <= UInt32(remaining) {
                 let header = cursor.pointee
                 let payload = UnsafeRawBufferPointer(start: mnl_nlmsg_get_payload(cursor),
                                                      count: Int(mnl_nlmsg_get_payload_len(cursor)))

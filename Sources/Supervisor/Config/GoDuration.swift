@@ -76,8 +76,9 @@ public struct GoDuration: Hashable, Sendable {
                 part += UInt64(Double(fraction) * (Double(unit) / scale))
                 guard part <= limit else { throw invalid }
             }
+            // Checked before adding: two parts of 2^63 each would overflow UInt64 and trap.
+            guard part <= limit - total else { throw invalid }
             total += part
-            guard total <= limit else { throw invalid }
         }
         if negative { return GoDuration(nanoseconds: total == limit ? Int64.min : -Int64(total)) }
         guard total < limit else { throw invalid }

@@ -1,8 +1,12 @@
 import EventLoop
 import Probes
+import SystemCalls
 
 /// The builtin `opendht` store: values on the OpenDHT network through its HTTP proxies.
 enum OpenDHTStoreKind {
+    /// The longest `timeout` accepted for one request, seconds.
+    static let longestTimeout = 300.0
+
     /// The kind's descriptor: values expire after 10 minutes, so the lane republishes on its own
     /// timer; an operation may try every proxy at the request timeout, plus a second; public
     /// infrastructure, so calls are kept few.
@@ -50,6 +54,12 @@ extension ConfigDecoder {
                 timeout = seconds
             } else {
                 timeout = try n.duration(at: fields.path("timeout"))
+            }
+            // A request longer than this is no timeout at all (and 1e300 s would overflow later).
+            guard timeout > 0, timeout <= OpenDHTStoreKind.longestTimeout else {
+                throw ConfigError(keyPath: fields.path("timeout"),
+                                  message: "must be longer than zero and at most \(DurationText.span(OpenDHTStoreKind.longestTimeout))",
+                                  line: n.line)
             }
         }
         var republish = 300.0
