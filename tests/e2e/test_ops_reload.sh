@@ -11,7 +11,9 @@
 #      C alone, which then writes its record to the second store's new directory;
 #   5. log level debug → info → debug applies at once, without restarting a peer;
 #   6. a changed `monitor` refuses the whole reload, naming the key (the rest of that file is not
-#      applied either).
+#      applied either);
+#   7. a changed `status_file` applies at once: the new file is written, the old one removed, no peer
+#      restarted.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -207,4 +209,16 @@ sleep 1
     e2e_fail "part of a refused reload was applied: $(status_field "p['peer_c']['stores']")"
 wait_linked C 20
 echo "ok - a monitor change refused the reload ($outcome); nothing of that file applied"
+
+# --- 7. a new status file path applies at once ------------------------------------------------------
+write_a_config "$extra2" debug
+sed -i "s|^status_file: .*|status_file: \"$dir_a/status-moved.json\"|" "$conf_a"
+c_starts=$(starts_c)
+outcome=$(reload_a)
+grep -q 'changed=0 started=0 stopped=0' <<<"$outcome" || e2e_fail "a status_file change restarted peers: $outcome"
+wait_for 10 test -s "$dir_a/status-moved.json" || e2e_fail "no status file at the new path"
+wait_for 5 bash -c "! test -e '$dir_a/status.json'" || e2e_fail "the old status file was not removed"
+(($(starts_c) == c_starts)) || e2e_fail "a status_file change restarted peer_c"
+alive_a
+echo "ok - status_file moved by SIGHUP: written at the new path, the old one removed"
 echo "PASS test_ops_reload ($(e2e_elapsed) s)"

@@ -10,7 +10,7 @@ import Glibc
 /// (`Verdict.confirm`), sized to the loss and round trip it has measured; only a burst that goes
 /// wholly unanswered, with nothing received meanwhile, makes the path dead. So a path that loses a
 /// share of its packets or got slower is not repaired, and a dead one is found within about
-/// three expected gaps of inbound traffic plus one burst. Without probes (no target, or an
+/// two expected gaps of inbound traffic plus one burst. Without probes (no target, or an
 /// automatic target that never answered) only the slow rules hold: no rx for keepalive plus a
 /// margin while sending (`rxStall`), a handshake older than 135 s while sending
 /// (`handshakeStale`).
@@ -95,7 +95,7 @@ public struct PathMonitor: Sendable {
     /// How long a WireGuard session stays usable after its handshake (REJECT_AFTER_TIME).
     public static let sessionLifetime: Double = 180
     /// Silence while sending is suspicious after this many expected inbound gaps...
-    public static let gapsToSuspect = 3.0
+    public static let gapsToSuspect = 2.0
     /// ...but never before this (poll granularity and scheduling noise)...
     public static let minimumSuspicion = 0.3
     /// ...and always after max(`deadFloor`, `deadRoundTrips` × srtt): a path that passes nothing
@@ -179,7 +179,7 @@ public struct PathMonitor: Sendable {
         let wanted = Int((Glibc.log(Self.falseVerdict) / Glibc.log(loss)).rounded(.up))
         let count = min(max(wanted, Self.burstRange.lowerBound), Self.burstRange.upperBound)
         let srtt = estimates.srtt ?? 0.1
-        let spacing = min(max(srtt, 0.05), 0.25)
+        let spacing = min(max(srtt, 0.02), 0.25)
         let timeout = estimates.srtt.map { min(max(3 * $0 + 4 * estimates.rttvar, 0.25), 3) } ?? 1
         return ProbeBurst(count: count, spacing: spacing, timeout: timeout)
     }
