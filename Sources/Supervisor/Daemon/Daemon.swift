@@ -102,7 +102,7 @@ public final class Daemon {
     }
 
     /// How often WireGuard is read while a peer's counters move.
-    static let activePollInterval = 0.25
+    static let activePollInterval = 0.1
 
     private func pollDevices() {
         for interface in interfaces {

@@ -113,6 +113,9 @@ public struct PathMonitor: Sendable {
     /// The weight of one probe's outcome in the loss estimate (an exponential average over about
     /// the last 1 / `lossWeight` probes).
     public static let lossWeight = 0.15
+    /// The shortest time a probe is waited for, however fast the path (scheduling noise on both
+    /// hosts, and the far side's own load).
+    public static let shortestProbeWait = 0.15
     /// Seconds after the last counter movement that a peer still counts as active.
     public static let activeWindow = 3.0
 
@@ -180,7 +183,7 @@ public struct PathMonitor: Sendable {
         let count = min(max(wanted, Self.burstRange.lowerBound), Self.burstRange.upperBound)
         let srtt = estimates.srtt ?? 0.1
         let spacing = min(max(srtt, 0.02), 0.25)
-        let timeout = estimates.srtt.map { min(max(3 * $0 + 4 * estimates.rttvar, 0.25), 3) } ?? 1
+        let timeout = estimates.srtt.map { min(max(3 * $0 + 4 * estimates.rttvar, Self.shortestProbeWait), 3) } ?? 1
         return ProbeBurst(count: count, spacing: spacing, timeout: timeout)
     }
 
