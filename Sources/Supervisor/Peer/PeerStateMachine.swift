@@ -287,20 +287,25 @@ public struct PeerStateMachine: Sendable {
         }
     }
 
-    /// The peer's record changed in a store that says so: read it now from `monitoring`, or cut a
-    /// wait short that would end in a read (a missing record, a repair's poll, a failed write of
-    /// the endpoint). Elsewhere the cycle under way ends in a read anyway (a read in flight may
-    /// miss the change; the next poll or refresh sees it), and a failed discovery or publish is
-    /// retried as it was.
+    /// The peer's record changed in a store that says so. From `monitoring` the whole cycle runs
+    /// now: the partner moving is a sign that the network changed, perhaps ours too (both NATs
+    /// re-mapped, and our side idle, so nothing of ours noticed) — discover (one shared STUN
+    /// exchange), republish only if we moved, then read. A wait that would end in a read (a
+    /// missing record, a failed write of the endpoint) or in the cycle (a repair's poll) is cut
+    /// short. Elsewhere the cycle under way ends in a read anyway (a read in flight may miss the
+    /// change; the next poll or refresh sees it), and a failed discovery or publish is retried as
+    /// it was.
     private mutating func remoteChanged() -> [Action] {
         switch state {
         case .monitoring:
-            return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.refresh)] + enter(.readRemote)
+            return [.log(.info, "the peer's record changed: checking our mapping and reading it"), .cancelTimer(.refresh)]
+                + enter(.discover)
         case .waitingToRetry(.readRemote), .waitingToRetry(.configure):
             consecutiveFailures = 0
             return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.retry)] + enter(.readRemote)
         case .waitingToRetry(.discover) where repair != nil:
-            return [.log(.info, "the peer's record changed: reading it"), .cancelTimer(.retry)] + enter(.readRemote)
+            return [.log(.info, "the peer's record changed: checking our mapping and reading it"), .cancelTimer(.retry)]
+                + enter(.discover)
         case .idle, .discovering, .publishing, .awaitingRemote, .configuring, .waitingToRetry, .stopped:
             return []
         }
