@@ -55,8 +55,11 @@ for side in "$responder" "$initiator"; do
     alive
     echo "ok - tunnel back $((SECONDS - t0)) s after wireguard-go was re-created in peer$side, same daemons"
     # How the daemon noticed: netlink ("wg0 re-created") or the counter poll ("re-created", "is back").
-    grep -E 're-created|is back' "$(e2e_peer_dir "$side")/stunmeshd.log" | tail -1 | sed 's/^/    /' ||
+    # The tunnel can be back before that line is written (WireGuard itself re-handshakes with the
+    # endpoint the other side still has), so wait for it.
+    wait_for 5 grep -qE 're-created|is back' "$(e2e_peer_dir "$side")/stunmeshd.log" ||
         e2e_fail "peer$side's daemon did not log that wg0 was re-created"
+    grep -E 're-created|is back' "$(e2e_peer_dir "$side")/stunmeshd.log" | tail -1 | sed 's/^/    /'
     sleep 3
 done
 echo "PASS test_ops_wg_restart ($(e2e_elapsed) s)"
