@@ -177,6 +177,15 @@ import Testing
         #expect(m.burst.count >= 5, "the burst grew with the loss: \(m.burst.count) probes, loss \(m.estimates.loss)")
     }
 
+    @Test func keepalivesAloneDoNotMakeAPeerActive() {
+        var m = PathMonitor(pingIsExplicit: true)
+        _ = m.observe(sample(100, rx: 1000, tx: 1000))
+        _ = m.observe(sample(101, rx: 1032, tx: 1032))
+        #expect(!m.isActive(now: 101), "one keepalive each way")
+        _ = m.observe(sample(102, rx: 1032, tx: 1160))
+        #expect(m.isActive(now: 102) && !m.isActive(now: 105.5), "data: active for 3 s")
+    }
+
     @Test func silenceWhileIdleRaisesNoSuspicion() {
         var m = PathMonitor(pingIsExplicit: true)
         _ = m.observe(sample(100, rx: 1000, tx: 1000))

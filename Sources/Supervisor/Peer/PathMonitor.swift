@@ -156,8 +156,8 @@ public struct PathMonitor: Sendable {
     /// Whether probes can say anything: an explicit target, or an automatic one that answered.
     public var probesWork: Bool { pingIsExplicit || pingAnswered }
 
-    /// Whether the peer's counters moved within `activeWindow` of `now` (the daemon then reads
-    /// WireGuard more often, to judge traffic from traffic).
+    /// Whether data (not only keepalives or handshakes) moved within `activeWindow` of `now` (the
+    /// daemon then reads WireGuard more often, to judge traffic from traffic).
     public func isActive(now: Double) -> Bool {
         guard let lastMovementAt else { return false }
         return now - lastMovementAt <= Self.activeWindow
@@ -217,7 +217,13 @@ public struct PathMonitor: Sendable {
             rxStalled = false
             txAtLastRx = sample.txBytes
         }
-        if sample.txBytes != previous.txBytes || sample.rxBytes != previous.rxBytes { lastMovementAt = sample.now }
+        // Active means data moved: keepalives and handshakes alone (an idle tunnel) do not make
+        // the daemon read WireGuard ten times a second.
+        let txDelta = sample.txBytes &- previous.txBytes, rxDelta = sample.rxBytes &- previous.rxBytes
+        if (sample.txBytes > previous.txBytes && !Self.isControlOnly(txDelta))
+            || (sample.rxBytes > previous.rxBytes && !Self.isControlOnly(rxDelta)) {
+            lastMovementAt = sample.now
+        }
         // Only data asks for an answer: our keepalives and handshake messages do not (the peer's
         // own keepalive timer answers them, up to a keepalive interval later), and neither does
         // data sent in a reading that also received (most likely a reply, such as our echo reply
