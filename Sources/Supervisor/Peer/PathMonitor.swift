@@ -79,12 +79,32 @@ public struct PathMonitor: Sendable {
         public var rttvar = 0.0
         /// Smoothed gap between two readings that saw rx advance, seconds; nil before two.
         public var gap: Double?
-        /// Smoothed share of probes lost on a path that was alive (0…1).
-        public var loss = Self.initialLoss
+        /// Probes lost on a path that was alive, and probes whose outcome is known, both decayed by
+        /// `lossMemory` per outcome (so about the last 1 / (1 − `lossMemory`) probes count), starting
+        /// from the prior: 1 lost of 20.
+        public private(set) var lost = 1.0
+        /// See `lost`.
+        public private(set) var seen = 20.0
 
-        /// The loss assumed before any probe: a fairly clean link, but not a perfect one (a first
-        /// burst on an unknown link is then three probes, not two).
-        public static let initialLoss = 0.05
+        /// The share of probes lost (0…1).
+        public var loss: Double { lost / seen }
+
+        /// A loss the path is unlikely to exceed: the upper end of the Wilson score interval
+        /// (one-sided, z = 1.645, 95 %) around `loss` for `seen` outcomes. A burst is sized to
+        /// this, not to the point estimate: with ~20 outcomes a 36 % loss path shows anything
+        /// from 15 % to 55 %, and a burst sized to a low draw is lost whole too often.
+        public var lossBound: Double {
+            let z = 1.645, n = seen, p = loss
+            let centre = p + z * z / (2 * n)
+            let spread = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
+            return min(1, (centre + spread) / (1 + z * z / n))
+        }
+
+        /// Counts one probe's outcome.
+        mutating func note(lost isLost: Bool) {
+            lost = PathMonitor.lossMemory * lost + (isLost ? 1 : 0)
+            seen = PathMonitor.lossMemory * seen + 1
+        }
     }
 
     // MARK: The numbers (docs/path-judgement.md)
@@ -103,16 +123,16 @@ public struct PathMonitor: Sendable {
     public static let deadFloor = 2.0
     /// See `deadFloor`.
     public static let deadRoundTrips = 4.0
-    /// A burst is sized so that a path alive at the measured loss loses all of it with at most
-    /// this probability.
+    /// A burst is sized so that a path alive at the measured loss (its upper bound,
+    /// `Estimates.lossBound`) loses all of it with at most this probability.
     public static let falseVerdict = 0.001
-    /// Probes in a burst: at least, at most.
-    public static let burstRange = 2...8
+    /// Probes in a burst: at least, at most (36 % round-trip loss, 20 % each way: 10 probes, all
+    /// lost with probability 4·10⁻⁵).
+    public static let burstRange = 2...10
     /// Gaps longer than this are idle time, not the rhythm of the traffic.
     public static let longestGap = 10.0
-    /// The weight of one probe's outcome in the loss estimate (an exponential average over about
-    /// the last 1 / `lossWeight` probes).
-    public static let lossWeight = 0.15
+    /// The decay of the loss tally per probe outcome (about the last 20 probes count).
+    public static let lossMemory = 0.95
     /// The shortest time a probe is waited for, however fast the path (scheduling noise on both
     /// hosts, and the far side's own load).
     public static let shortestProbeWait = 0.15
@@ -134,6 +154,9 @@ public struct PathMonitor: Sendable {
     private var pingAnswered = false
     private var newestAnswered = 0
     private var confirming: (first: Int, count: Int, lost: Int)?
+    /// Probes from this serial on whose outcome is still to be counted in the loss tally (those
+    /// of a burst that found the path dead are not: a dead path's silence is not loss).
+    private var tallyFrom = 0
     private var unanswered = false
     private var rxStalled = false
     private var handshakeStale = false
@@ -176,14 +199,15 @@ public struct PathMonitor: Sendable {
 
     /// The next burst's shape from the estimates: enough probes that an alive path at the
     /// measured loss answers none of them with probability at most `falseVerdict`; spaced about
-    /// a round trip apart; each waited for a few round trips.
+    /// a round trip apart; each waited for RFC 6298's retransmission timeout (srtt + 4·rttvar),
+    /// but at least two round trips (the suspicion already waited several).
     public var burst: ProbeBurst {
-        let loss = min(max(estimates.loss, Estimates.initialLoss), 0.9)
+        let loss = min(max(estimates.lossBound, 0.01), 0.9)
         let wanted = Int((Glibc.log(Self.falseVerdict) / Glibc.log(loss)).rounded(.up))
         let count = min(max(wanted, Self.burstRange.lowerBound), Self.burstRange.upperBound)
         let srtt = estimates.srtt ?? 0.1
         let spacing = min(max(srtt, 0.02), 0.25)
-        let timeout = estimates.srtt.map { min(max(3 * $0 + 4 * estimates.rttvar, Self.shortestProbeWait), 3) } ?? 1
+        let timeout = estimates.srtt.map { min(max(2 * $0, $0 + 4 * estimates.rttvar, Self.shortestProbeWait), 3) } ?? 1
         return ProbeBurst(count: count, spacing: spacing, timeout: timeout)
     }
 
@@ -255,30 +279,31 @@ public struct PathMonitor: Sendable {
             newestAnswered = max(newestAnswered, serial)
             pingAnswered = true
             if let rtt, rtt.isFinite, rtt >= 0 { noteRoundTrip(rtt) }
-            if let burst = confirming {
-                noteLoss(lost: burst.lost, answered: 1)
-            } else {
-                noteLoss(lost: 0, answered: 1)
-            }
+            if serial >= tallyFrom { estimates.note(lost: false) }
             received(at: now)
             return verdict(wasFailing: wasFailing, signal: .unanswered)
         }
-        // A probe that times out after a later one was answered says nothing about the path now.
-        guard serial > newestAnswered else { return nil }
+        // A probe that times out after a later one was answered says nothing about the path now
+        // (but it was lost: it counts in the tally).
+        guard serial > newestAnswered else {
+            if serial >= tallyFrom, confirming == nil, !isFailing { estimates.note(lost: true) }
+            return nil
+        }
         if var burst = confirming, serial >= burst.first {
             burst.lost += 1
             confirming = burst
             guard burst.lost >= burst.count else { return nil }
             // Every probe of the burst went unanswered and nothing came in meanwhile: dead.
             confirming = nil
+            tallyFrom = serial + 1
             unanswered = true
             return verdict(wasFailing: wasFailing, signal: .unanswered)
         }
-        guard probesWork, confirming == nil, !isFailing else { return nil }
-        noteLoss(lost: 1, answered: 0)
-        // A periodic ping lost while something else came in since it was sent: the path lost a
-        // packet, it is not dead. Lost with nothing received: a suspicion, confirmed or cleared
-        // by a burst.
+        guard serial >= tallyFrom, confirming == nil, !isFailing, probesWork else { return nil }
+        estimates.note(lost: true)
+        // A probe lost while something else came in since it was sent (a periodic ping, or one of
+        // a burst that traffic already cleared): the path lost a packet, it is not dead. Lost with
+        // nothing received: a suspicion, confirmed or cleared by a burst.
         if let sentAt, let lastRxAt, lastRxAt >= sentAt { return nil }
         return startBurst(nextSerial: serial + 1)
     }
@@ -324,6 +349,8 @@ public struct PathMonitor: Sendable {
     // MARK: Rules
 
     private mutating func received(at now: Double) {
+        // A burst cleared by traffic: the probes it lost so far were loss on a live path.
+        if let burst = confirming { for _ in 0..<burst.lost { estimates.note(lost: true) } }
         lastRxAt = now
         sendingSince = nil
         confirming = nil
@@ -362,12 +389,6 @@ public struct PathMonitor: Sendable {
             estimates.srtt = rtt
             estimates.rttvar = rtt / 2
         }
-    }
-
-    /// Loss of probes on a path that turned out alive (a dead path's silence is not loss).
-    private mutating func noteLoss(lost: Int, answered: Int) {
-        for _ in 0..<lost { estimates.loss = (1 - Self.lossWeight) * estimates.loss + Self.lossWeight }
-        for _ in 0..<answered { estimates.loss = (1 - Self.lossWeight) * estimates.loss }
     }
 
     private func verdict(wasFailing: Bool, signal: PathSignal) -> Verdict? {
