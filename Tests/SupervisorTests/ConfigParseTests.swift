@@ -50,7 +50,9 @@ import Testing
                 InterfaceConfig(name: "wg0", protocol: .dualstack, peers: [
                     PeerConfig(name: "peer_b", publicKeyBase64: ConfigTestKeys.b, plugin: "cf", protocol: .preferIPv6,
                                ping: PingSettings(target: IPAddress("10.99.0.2")!, interval: 2, timeout: 3)),
-                    PeerConfig(name: "peer_c", publicKeyBase64: ConfigTestKeys.a, plugin: "dht", keepalive: 0),
+                    { var p = PeerConfig(name: "peer_c", publicKeyBase64: ConfigTestKeys.a, plugin: "dht", keepalive: 0)
+                      p.keepaliveIsExplicit = true
+                      return p }(),
                 ]),
                 InterfaceConfig(name: "wg1", peers: [
                     PeerConfig(name: "peer_d", publicKeyBase64: ConfigTestKeys.zero, plugin: "ex", protocol: .ipv6),

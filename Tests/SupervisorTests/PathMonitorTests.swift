@@ -282,3 +282,30 @@ struct SplitMix {
         }
     }
 }
+
+/// The slow rules while we lead the keepalive (the follower stays silent on an idle flow).
+@Suite struct PathMonitorLeaderTests {
+    @Test func ourKeepalivesAloneExpectNothingBackWhileWeLead() {
+        var m = PathMonitor(pingIsExplicit: false)
+        var tx: UInt64 = 1000
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, peerSendsKeepalives: false))
+        for t in stride(from: 101.0, through: 500, by: 1) {
+            if Int(t) % 139 == 0 { tx += 32 }
+            let v = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, peerSendsKeepalives: false))
+            if case .failed? = v { Issue.record("failed at \(t): \(String(describing: v))") }
+        }
+        #expect(!m.isFailing)
+    }
+
+    @Test func theSameKeepalivesWhenThePeerSendsItsOwnAreAStall() {
+        var m = PathMonitor(pingIsExplicit: false)
+        var tx: UInt64 = 1000
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 25))
+        var failed = false
+        for t in stride(from: 101.0, through: 200, by: 1) {
+            if Int(t) % 25 == 0 { tx += 32 }
+            if case .failed(.rxStall)? = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 25)) { failed = true }
+        }
+        #expect(failed)
+    }
+}

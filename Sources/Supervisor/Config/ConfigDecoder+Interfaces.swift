@@ -58,7 +58,10 @@ extension ConfigDecoder {
         if let n = fields.take("ping") {
             peer.ping = try decodePing(n, path: fields.path("ping"), line: fields.line(of: "ping"), pingMonitor: pingMonitor)
         }
-        if let n = fields.take("keepalive") { peer.keepalive = try n.integer(at: fields.path("keepalive"), in: 0...65535) }
+        if let n = fields.take("keepalive") {
+            peer.keepalive = try n.integer(at: fields.path("keepalive"), in: 0...65535)
+            peer.keepaliveIsExplicit = true
+        }
         _ = fields.take("description")
         warnings += fields.unusedKeyWarnings(file: file)
         return peer

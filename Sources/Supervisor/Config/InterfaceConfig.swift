@@ -49,6 +49,9 @@ public struct PeerConfig: Equatable, Sendable {
     /// Persistent keepalive seconds to set on the peer (`keepalive`, a stunmeshd extension;
     /// default 25, 0 turns it off).
     public var keepalive: Int
+    /// Whether the file sets `keepalive`: then it is kept; otherwise it is learned from the NAT
+    /// (`KeepaliveLearner`, 25 s until learned).
+    public var keepaliveIsExplicit = false
 
     /// A peer entry with one store.
     public init(name: String, publicKeyBase64: String, plugin: String, protocol: PeerProtocol = .ipv4,

@@ -75,7 +75,10 @@ public final class Daemon {
         }
         logger.info("stunmeshd started", metadata: ["peers": "\(peers.count)", "interfaces": "\(interfaces.count)",
                                                     "monitor": "\(monitor.mode.rawValue)"])
-        for peer in peers { peer.watchesStores = monitor.mode == .events }
+        for peer in peers {
+            peer.watchesStores = monitor.mode == .events
+            peer.readingInterval = monitor.pollInterval
+        }
         for peer in peers { peer.handle(.start) }
         if monitor.mode == .events { startProbes() }
         startOperations()

@@ -23,6 +23,13 @@ final class PeerRuntime {
     private(set) var machine: PeerStateMachine
     /// Judges the path from WireGuard samples and pings (event mode only).
     private(set) var pathMonitor: PathMonitor
+    /// Learns the NAT's idle lifetime and chooses the keepalive (event mode; made once the
+    /// interface's keys, and so the leader, are known).
+    private(set) var keepaliveLearner: KeepaliveLearner?
+    /// Seconds between WireGuard readings while idle (the learner's resolution).
+    var readingInterval = 1.0
+    /// The endpoint the learner's knowledge is about.
+    private var learnedFor: Endpoint?
     /// Wall-clock time the last repair started, with its signal (for status).
     private(set) var lastTrigger: (signal: PathSignal, at: Double)?
     /// State since when, transitions, endpoints, mappings, restores (for status and metrics).
@@ -32,6 +39,8 @@ final class PeerRuntime {
     private var pingTimer: TimerWatcher?
     /// Sends the rest of a confirmation burst, one probe per firing.
     private var burstTimer: TimerWatcher?
+    /// Sends the rest of the keepalive learner's test probes.
+    private var testProbeTimer: TimerWatcher?
     private(set) var pingTarget: IPAddress?
     private var pingError: String?
     /// Serial of the newest probe sent (the monitor orders results by it).
@@ -102,10 +111,85 @@ final class PeerRuntime {
             handle(.handshakeCompleted)
         }
         noteReading(state, now: now)
+        // While we lead a learned keepalive the follower stays silent on an idle flow: our
+        // keepalives expect nothing back.
+        let leading = keepaliveLearner.map { $0.leads && $0.fixedKeepalive == nil } ?? false
         let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
-                                        lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive)
+                                        lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive,
+                                        peerSendsKeepalives: !leading)
         report(pathMonitor.observe(sample))
         endRepairOnTraffic()
+        learnKeepalive(state, now: now)
+    }
+
+    /// Feeds the keepalive learner a reading and carries out what it asks.
+    private func learnKeepalive(_ state: WireGuardPeerState, now: Double) {
+        if keepaliveLearner == nil, let keys = interface.keys {
+            keepaliveLearner = KeepaliveLearner(fixedKeepalive: settings.keepaliveIsExplicit ? settings.keepalive : nil,
+                                                leads: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes),
+                                                readingInterval: readingInterval)
+        }
+        guard var learner = keepaliveLearner else { return }
+        let pathUp = machine.state == .monitoring && !machine.keepaliveWithheld && !pathMonitor.isFailing
+            && machine.configuredEndpoint != nil && state.lastHandshake > 0
+        let before = learner.phase
+        let actions = learner.observe(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes, pathUp: pathUp)
+        keepaliveLearner = learner
+        if learner.phase != before, learner.phase == .learned {
+            logger.info("keepalive learned", metadata: ["keepalive": "\(learner.chosen)",
+                                                        "proven_s": "\(Int(learner.proven ?? 0))",
+                                                        "refuted_s": "\(learner.refuted.map { "\(Int($0))" } ?? "none")"])
+        }
+        carryOut(actions)
+    }
+
+    private func carryOut(_ actions: [KeepaliveLearner.Action]) {
+        for action in actions {
+            switch action {
+            case .setKeepalive(let seconds):
+                setKeepalive(seconds)
+            case .probe(let count, let spacing, let timeout):
+                sendTestProbes(count: count, spacing: spacing, timeout: timeout)
+            }
+        }
+        if let closed = keepaliveLearner?.closedUntil { pathMonitor.quiet(until: closed) }
+    }
+
+    /// The learner's test: `count` probes `spacing` apart; their answers go to the learner, and
+    /// the path monitor raises no suspicion while they are out.
+    private func sendTestProbes(count: Int, spacing: Double, timeout: Double) {
+        let now = WallClock.now()
+        pathMonitor.quiet(until: now + Double(count) * spacing + timeout + 1)
+        var left = count
+        func one() {
+            left -= 1
+            let sent = sendProbe(timeout: timeout, sessionRequired: false) { [weak self] answered in
+                guard let self, var learner = self.keepaliveLearner else { return }
+                let now = WallClock.now()
+                let actions = answered ? learner.probeAnswered(now: now) : learner.probeLost(now: now)
+                self.keepaliveLearner = learner
+                self.carryOut(actions)
+            }
+            if !sent, var learner = keepaliveLearner {
+                left = 0
+                let actions = learner.probeUnavailable(now: now)
+                keepaliveLearner = learner
+                carryOut(actions)
+            }
+        }
+        one()
+        guard left > 0 else { return }
+        let timer = TimerWatcher(loop: interface.loop) { [weak self] in
+            guard let self, left > 0, self.machine.state != .stopped else {
+                self?.testProbeTimer?.stop()
+                return
+            }
+            one()
+            if left == 0 { self.testProbeTimer?.stop() }
+        }
+        testProbeTimer?.stop()
+        testProbeTimer = timer
+        timer.start(after: spacing, repeat: spacing)
     }
 
     /// Keeps a WireGuard reading in the history (endpoint changes, rx progress) without judging it.
@@ -162,13 +246,16 @@ final class PeerRuntime {
         timer.start(after: max(burst.spacing, 0.01), repeat: max(burst.spacing, 0.01))
     }
 
-    /// Sends one probe; false when none may or can go out.
+    /// Sends one probe; false when none may or can go out. Its result goes to the path monitor,
+    /// or to `result` when given (the keepalive learner's test probes, which may go out after a
+    /// silence longer than the session: `sessionRequired` false).
     @discardableResult
-    private func sendProbe(timeout: Double) -> Bool {
+    private func sendProbe(timeout: Double, sessionRequired: Bool = true, result: ((Bool) -> Void)? = nil) -> Bool {
         let now = WallClock.now()
         let device = interface.lastDevice?.peer(peerKey.hex)
         guard pathMonitor.mayPing(now: now, endpointConfigured: machine.configuredEndpoint != nil,
-                                  wireGuardHasEndpoint: device?.endpoint != nil) else { return false }
+                                  wireGuardHasEndpoint: device?.endpoint != nil, sessionRequired: sessionRequired) else { return false }
+        guard result == nil || pathMonitor.probesWork else { return false }
         guard let target = settings.ping?.target ?? automaticPingTarget() else { return false }
         if target != pingTarget {
             pingTarget = target
@@ -184,6 +271,17 @@ final class PeerRuntime {
             return false
         }
         pingStats.sent += 1
+        if let result {
+            pinger.ping(target, timeout: timeout) { [weak self] outcome in
+                guard let self, self.machine.state != .stopped else { return }
+                if case .success(let rtt) = outcome {
+                    self.pingStats.answered += 1
+                    self.pingStats.lastRTT = rtt
+                }
+                if case .success = outcome { result(true) } else { result(false) }
+            }
+            return true
+        }
         pingSerial += 1
         let serial = pingSerial
         pinger.ping(target, timeout: timeout) { [weak self] result in
@@ -213,6 +311,7 @@ final class PeerRuntime {
     /// A change the network monitor saw that concerns this peer's path.
     func networkChanged(_ what: String) {
         interface.discovery.forget()  // our mapping may have moved: no answer from before counts
+        relearnKeepalive()
         trigger(.network(what))
     }
 
@@ -220,8 +319,17 @@ final class PeerRuntime {
     /// to it is gone; re-discover and write the endpoint again.
     func deviceReset(_ what: String) {
         interface.discovery.forget()
+        relearnKeepalive()
         lastTrigger = (.network(what), WallClock.now())
         handle(.deviceReset(what))
+    }
+
+    /// The network changed: the NATs' lifetimes may too.
+    private func relearnKeepalive() {
+        guard var learner = keepaliveLearner else { return }
+        let actions = learner.reset(now: WallClock.now())
+        keepaliveLearner = learner
+        carryOut(actions)
     }
 
     /// An operator asked for a re-discovery (SIGUSR2).
@@ -250,6 +358,7 @@ final class PeerRuntime {
     func stop() {
         pingTimer?.stop()
         burstTimer?.stop()
+        testProbeTimer?.stop()
         discovery?.cancel()
         discovery = nil
         records.stop()
@@ -375,6 +484,9 @@ final class PeerRuntime {
     /// Writes the endpoint; a kick writes keepalive 0 first, then `keepalive`, so WireGuard
     /// sends at once (the 0 → N transition) instead of at its next timer.
     private func setEndpoint(_ endpoint: Endpoint, keepalive: Int, kick: Bool) {
+        // A new endpoint for the peer: another path, other NATs' lifetimes.
+        if let previous = learnedFor, previous != endpoint { relearnKeepalive() }
+        learnedFor = endpoint
         do {
             try interface.backend.setPeer(publicKeyHex: peerKey.hex, endpoint: endpoint,
                                           persistentKeepalive: kick ? 0 : keepalive)

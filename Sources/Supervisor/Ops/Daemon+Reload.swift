@@ -59,6 +59,7 @@ extension Daemon {
             guard let peer = plan.peers[id] else { continue }
             logger.info("peer started by reload", metadata: ["interface": "\(peer.interface.name)", "peer": "\(peer.name)"])
             peer.watchesStores = monitor.mode == .events
+            peer.readingInterval = monitor.pollInterval
             peer.handle(.start)
             if monitor.mode == .events { startPinging(peer) }
         }

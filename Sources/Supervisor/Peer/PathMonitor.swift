@@ -59,14 +59,21 @@ public struct PathMonitor: Sendable {
         public var lastHandshake: Double
         /// Our persistent keepalive in seconds (0: off).
         public var keepalive: Int
+        /// Whether the peer sends keepalives too, so that ours are a kind of sending that expects
+        /// something back within keepalive plus a margin. False while we lead the keepalive
+        /// (`KeepaliveLearner`: the follower stays silent on an idle flow): then only data counts
+        /// as sending for the slow rules.
+        public var peerSendsKeepalives: Bool
 
         /// A sample from its parts.
-        public init(now: Double, rxBytes: UInt64, txBytes: UInt64, lastHandshake: Double, keepalive: Int) {
+        public init(now: Double, rxBytes: UInt64, txBytes: UInt64, lastHandshake: Double, keepalive: Int,
+                    peerSendsKeepalives: Bool = true) {
             self.now = now
             self.rxBytes = rxBytes
             self.txBytes = txBytes
             self.lastHandshake = lastHandshake
             self.keepalive = keepalive
+            self.peerSendsKeepalives = peerSendsKeepalives
         }
     }
 
@@ -149,6 +156,8 @@ public struct PathMonitor: Sendable {
     private var lastRxAt: Double?
     private var lastMovementAt: Double?
     private var txAtLastRx: UInt64 = 0
+    /// Whether data (not only WireGuard's control messages) went out since the last rx.
+    private var dataSinceRx = false
     /// When we were first seen sending after the last rx (nil: nothing sent since).
     private var sendingSince: Double?
     private var pingAnswered = false
@@ -192,9 +201,12 @@ public struct PathMonitor: Sendable {
     /// handshake itself: before the endpoint is set that attempt fails yet blocks the next
     /// initiation — the kick — for REKEY_TIMEOUT (5 s), and on the responder it is the very
     /// initiation the roles exist to avoid.
-    public func mayPing(now: Double, endpointConfigured: Bool = true, wireGuardHasEndpoint: Bool = true) -> Bool {
+    /// `sessionRequired` false (the keepalive learner's test after a long silence): a handshake
+    /// once is enough, since the path worked and WireGuard may start a new session for the probe.
+    public func mayPing(now: Double, endpointConfigured: Bool = true, wireGuardHasEndpoint: Bool = true,
+                        sessionRequired: Bool = true) -> Bool {
         guard endpointConfigured, wireGuardHasEndpoint, let last, last.lastHandshake > 0 else { return false }
-        return now - last.lastHandshake < Self.sessionLifetime
+        return !sessionRequired || now - last.lastHandshake < Self.sessionLifetime
     }
 
     /// The next burst's shape from the estimates: enough probes that an alive path at the
@@ -259,7 +271,10 @@ public struct PathMonitor: Sendable {
         if sample.lastHandshake > previous.lastHandshake { handshakeStale = false }
         // Nothing to judge before the path has ever worked: set-up is the machine's business.
         guard sample.lastHandshake > 0, let since = lastRxAt else { return verdict(wasFailing: wasFailing, signal: .rxStall) }
-        let sending = sample.txBytes > txAtLastRx
+        if sample.txBytes > previous.txBytes, sample.rxBytes == previous.rxBytes, !Self.isControlOnly(txDelta) {
+            dataSinceRx = true
+        }
+        let sending = sample.peerSendsKeepalives ? sample.txBytes > txAtLastRx : dataSinceRx
         if sending && sample.keepalive > 0 && sample.now - since > Self.stallLimit(keepalive: sample.keepalive) {
             rxStalled = true
         }
@@ -323,6 +338,13 @@ public struct PathMonitor: Sendable {
     /// See `burstAbandoned`.
     public static let abandonedQuiet = 5.0
 
+    /// No new suspicion before `until`: the keepalive learner's test probes are going out (their
+    /// answers are the learner's), or a test found the far NAT closed and the peer's keepalive
+    /// will re-open it (docs/keepalive.md). The rx rules still judge meanwhile.
+    public mutating func quiet(until: Double) {
+        quietUntil = max(quietUntil, until)
+    }
+
     /// Whether a repair that no failing probe holds open (a manual or network trigger on a path
     /// that works), or a keepalive withheld as responder, ends now: WireGuard received data
     /// after the endpoint was written, so the path is proven and polling the store stops.
@@ -349,6 +371,7 @@ public struct PathMonitor: Sendable {
     // MARK: Rules
 
     private mutating func received(at now: Double) {
+        dataSinceRx = false
         // A burst cleared by traffic: the probes it lost so far were loss on a live path.
         if let burst = confirming { for _ in 0..<burst.lost { estimates.note(lost: true) } }
         lastRxAt = now
