@@ -52,8 +52,9 @@ import Testing
         _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
         _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
         _ = l.probeAnswered(now: 20.01)
-        #expect(l.observe(now: 46, rxBytes: 0, txBytes: 32, pathUp: true) == [], "our keepalive")
-        #expect(l.observe(now: 47, rxBytes: 0, txBytes: 32, pathUp: true) == [.setKeepalive(16)])
+        #expect(l.observe(now: 30, rxBytes: 0, txBytes: 32, pathUp: true) == [], "our passive keepalive")
+        #expect(l.observe(now: 57, rxBytes: 0, txBytes: 32, pathUp: true) == [], "still in time: 10 + 20 + 5 + 2 s")
+        #expect(l.observe(now: 58, rxBytes: 0, txBytes: 32, pathUp: true) == [.setKeepalive(16)])
         #expect(l.refuted == 20 && l.proven == nil)
     }
 

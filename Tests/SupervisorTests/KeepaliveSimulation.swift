@@ -21,6 +21,8 @@ struct KeepaliveSimulation {
         var rx: UInt64 = 1000
         var tx: UInt64 = 1000
         var natRefreshed = 0.0
+        /// WireGuard's passive keepalive: due 10 s after data came in with nothing sent since.
+        var passiveDue = Double.infinity
     }
 
     /// What happened: packets dropped by an expired entry outside a test (after `settled`), the
@@ -52,6 +54,7 @@ struct KeepaliveSimulation {
         /// X sends `bytes`; true when it got through (and, for a probe, the answer came back).
         func send(_ x: Int, _ bytes: UInt64, probe: Bool, at t: Double) -> Bool {
             let y = 1 - x
+            sides[x].passiveDue = .infinity
             sides[x].tx += bytes
             sides[x].natRefreshed = t
             sides[x].deadline = sides[x].keepalive > 0 ? t + Double(sides[x].keepalive) : .infinity
@@ -65,7 +68,12 @@ struct KeepaliveSimulation {
             sides[y].natRefreshed = t
             sides[y].rx += bytes
             sides[y].deadline = sides[y].keepalive > 0 ? t + Double(sides[y].keepalive) : .infinity
-            if probe { return send(y, bytes, probe: false, at: t) }
+            if probe {
+                // The echo reply: data for the prober, which then owes a passive keepalive.
+                let answered = send(y, bytes, probe: false, at: t)
+                if answered { sides[x].passiveDue = t + KeepaliveLearner.passiveKeepalive }
+                return answered
+            }
             return true
         }
         func carryOut(_ x: Int, _ actions: [KeepaliveLearner.Action], at t: Double) {
@@ -85,7 +93,7 @@ struct KeepaliveSimulation {
         while Double(step) / 10 < seconds {
             let t = Double(step) / 10
             step += 1
-            for x in 0..<2 where t >= sides[x].deadline {
+            for x in 0..<2 where t >= sides[x].deadline || t >= sides[x].passiveDue {
                 _ = send(x, 32, probe: false, at: t)
             }
             for x in 0..<2 {

@@ -538,10 +538,14 @@ find_stunmeshd() {
     return 1
 }
 
+## keepalive_field — ", keepalive: N" for a peer's flow mapping (E2E_KEEPALIVE, default 5), or
+## nothing with E2E_KEEPALIVE=none (the daemon then learns it from the NATs).
+keepalive_field() { [[ ${E2E_KEEPALIVE:-5} == none ]] || echo ", keepalive: ${E2E_KEEPALIVE:-5}"; }
+
 ## write_stunmesh_config PEER OTHER — stunmesh-go style config (<run>/peer<PEER>/config.yaml) for
 ## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
-## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5) and E2E_MONITOR_MODE (events|interval;
-## unset: no `monitor` key, the daemon's default) tune it.
+## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5; none: no key) and E2E_MONITOR_MODE
+## (events|interval; unset: no `monitor` key, the daemon's default) tune it.
 write_stunmesh_config() {
     local peer=$1 other=$2
     local file
@@ -560,7 +564,7 @@ interfaces:
   wg0:
     protocol: ipv4
     peers:
-      $other_name: { public_key: "$(wg_pubkey "$other")", plugin: store, keepalive: ${E2E_KEEPALIVE:-5} }
+      $other_name: { public_key: "$(wg_pubkey "$other")", plugin: store$(keepalive_field) }
 plugins:
   store: { type: builtin, name: file, directory: "$E2E_STORE" }
 EOF
@@ -585,7 +589,7 @@ write_stunmesh_config_peers() {
         echo "    peers:"
         for other in "$@"; do
             name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
-            echo "      $name: { public_key: \"$(wg_pubkey "$other")\", plugin: store, keepalive: ${E2E_KEEPALIVE:-5} }"
+            echo "      $name: { public_key: \"$(wg_pubkey "$other")\", plugin: store$(keepalive_field) }"
         done
         echo "plugins:"
         echo "  store: { type: builtin, name: file, directory: \"$E2E_STORE\" }"
@@ -680,7 +684,8 @@ daemons_alive() {
 ## daemon_log PEER — path of peer<PEER>'s stunmeshd log.
 daemon_log() { echo "$(e2e_peer_dir "$1")/stunmeshd.log"; }
 
-## daemon_pair_up [BOUND] — the fault tests' scene: two-NAT topology (eim, eim), STUN, wireguard-go
+## daemon_pair_up [BOUND] — the fault tests' scene: two-NAT topology (eim, eim; E2E_NAT_UDP_TIMEOUT
+## sets both NATs' conntrack UDP timers, unreplied and stream, to that many seconds), STUN, wireguard-go
 ## in A (10.99.0.1) and B (10.99.0.2) paired with no endpoint, stunmeshd in both (configs from
 ## write_stunmesh_config, so the E2E_* knobs apply; E2E_INITIATOR=A|B picks the initiator, default
 ## whatever the fresh keys say); waits up to BOUND (default 60) s until tunnel_up A B and B A, then
@@ -689,6 +694,14 @@ daemon_log() { echo "$(e2e_peer_dir "$1")/stunmeshd.log"; }
 daemon_pair_up() {
     local bound=${1:-60}
     topo_two_nats eim eim
+    if [[ -n ${E2E_NAT_UDP_TIMEOUT:-} ]]; then
+        # Both of conntrack's UDP timers (unreplied and "stream"), in both NATs: an idle mapping
+        # lives this long whatever the flow has seen.
+        for side in A B; do
+            in_ns "nat$side" sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$E2E_NAT_UDP_TIMEOUT" \
+                net.netfilter.nf_conntrack_udp_timeout_stream="$E2E_NAT_UDP_TIMEOUT"
+        done
+    fi
     start_stun
     start_wg A 10.99.0.1/24
     start_wg B 10.99.0.2/24
@@ -929,7 +942,7 @@ interfaces:
         public_key: "$(wg_pubkey "$other")"
         plugin: store
         protocol: $peer_protocol
-        keepalive: ${E2E_KEEPALIVE:-5}
+$( [[ ${E2E_KEEPALIVE:-5} == none ]] || echo "        keepalive: ${E2E_KEEPALIVE:-5}")
 plugins:
   store: { type: builtin, name: file, directory: "$E2E_STORE" }
 EOF6

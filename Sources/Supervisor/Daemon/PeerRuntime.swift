@@ -135,6 +135,11 @@ final class PeerRuntime {
         let before = learner.phase
         let actions = learner.observe(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes, pathUp: pathUp)
         keepaliveLearner = learner
+        if learner.phase != before {
+            logger.debug("keepalive learning: \(before) -> \(learner.phase)", metadata: [
+                "proven_s": "\(learner.proven.map { "\($0)" } ?? "none")", "refuted_s": "\(learner.refuted.map { "\($0)" } ?? "none")",
+                "passive_s": "\(learner.passive.map { "\($0)" } ?? "none")", "probed_s": "\(learner.probed.map { "\($0)" } ?? "none")"])
+        }
         if learner.phase != before, learner.phase == .learned {
             logger.info("keepalive learned", metadata: ["keepalive": "\(learner.chosen)",
                                                         "proven_s": "\(Int(learner.proven ?? 0))",
@@ -149,6 +154,11 @@ final class PeerRuntime {
             case .setKeepalive(let seconds):
                 setKeepalive(seconds)
             case .probe(let count, let spacing, let timeout):
+                if let learner = keepaliveLearner {
+                    var metadata: Logger.Metadata = ["role": learner.leads ? "leader" : "follower"]
+                    if case .testing(let silence) = learner.phase { metadata["silence_s"] = "\(silence)" }
+                    logger.debug("keepalive test: probing after a silence", metadata: metadata)
+                }
                 sendTestProbes(count: count, spacing: spacing, timeout: timeout)
             }
         }
@@ -165,12 +175,14 @@ final class PeerRuntime {
             left -= 1
             let sent = sendProbe(timeout: timeout, sessionRequired: false) { [weak self] answered in
                 guard let self, var learner = self.keepaliveLearner else { return }
+                self.logger.debug("keepalive test probe \(answered ? "answered" : "lost")")
                 let now = WallClock.now()
                 let actions = answered ? learner.probeAnswered(now: now) : learner.probeLost(now: now)
                 self.keepaliveLearner = learner
                 self.carryOut(actions)
             }
             if !sent, var learner = keepaliveLearner {
+                logger.debug("keepalive test: no probe can go out")
                 left = 0
                 let actions = learner.probeUnavailable(now: now)
                 keepaliveLearner = learner

@@ -171,7 +171,8 @@ extension Daemon {
                               state: peer.machine.state, repairing: peer.machine.repairing, lastSignal: peer.lastTrigger,
                               history: peer.history, wireGuard: state, wireGuardError: error, pingTarget: peer.pingTarget,
                               pingSent: peer.pingStats.sent, pingAnswered: peer.pingStats.answered,
-                              pingRTT: peer.pingStats.lastRTT, stores: peer.records.health)
+                              pingRTT: peer.pingStats.lastRTT, stores: peer.records.health,
+                              keepalive: peer.keepaliveLearner)
         }
         return HealthSnapshot(version: StunmeshdMain.version, pid: Sys.getpid(), startedAt: operations.startedAt,
                               takenAt: now, refreshInterval: Self.statusRefreshInterval, configFile: operations.configPath,

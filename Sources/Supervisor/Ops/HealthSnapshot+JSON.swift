@@ -137,6 +137,26 @@ extension PeerHealth {
         } else {
             members.append(("wireguard", .object([("error", .string(wireGuardError ?? "not configured on the interface"))])))
         }
+        if let learner = keepalive {
+            let phase: String
+            switch learner.phase {
+            case .fixed: phase = "fixed"
+            case .following: phase = "following"
+            case .waiting: phase = "waiting"
+            case .testing: phase = "testing"
+            case .learned: phase = "learned"
+            }
+            var testing: JSONValue = .null
+            if case .testing(let silence) = learner.phase { testing = .number(silence.rounded()) }
+            members.append(("keepalive", .object([
+                ("role", .string(learner.fixedKeepalive != nil ? "config" : learner.leads ? "leader" : "follower")),
+                ("phase", .string(phase)),
+                ("chosen_s", learner.chosen > 0 ? .number(Double(learner.chosen)) : .null),
+                ("proven_idle_s", learner.proven.map { .number($0.rounded(.down)) } ?? .null),
+                ("refuted_idle_s", learner.refuted.map { .number($0.rounded(.up)) } ?? .null),
+                ("testing_idle_s", testing),
+            ])))
+        }
         members += [
             ("ping", .object([
                 ("target", pingTarget.map { .string("\($0)") } ?? .null),

@@ -81,12 +81,15 @@ public struct PeerHealth: Sendable {
     /// Each of the peer's stores, in config order: the peer's account of its calls and the
     /// store's usage (requests, API budget).
     public var stores: [StoreHealth]
+    /// The keepalive learner (event mode, once the interface's keys are known).
+    public var keepalive: KeepaliveLearner?
 
     /// A peer's health from its parts.
     public init(interface: String, name: String, publicKey: String, state: PeerStateMachine.State,
                 repairing: PathSignal?, lastSignal: (signal: PathSignal, at: Double)?, history: PeerHistory,
                 wireGuard: WireGuardPeerState?, wireGuardError: String?, pingTarget: IPAddress?, pingSent: Int,
-                pingAnswered: Int, pingRTT: Double?, stores: [StoreHealth]) {
+                pingAnswered: Int, pingRTT: Double?, stores: [StoreHealth], keepalive: KeepaliveLearner? = nil) {
+        self.keepalive = keepalive
         self.interface = interface
         self.name = name
         self.publicKey = publicKey

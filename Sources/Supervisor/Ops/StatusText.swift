@@ -62,7 +62,7 @@ public enum StatusText {
                 add("transfer", "\(StatusWords.bytes(UInt64(rx))) received, \(StatusWords.bytes(UInt64(tx))) sent")
             }
             if let keepalive = wg["persistent_keepalive"]?.intValue, keepalive > 0 {
-                add("persistent keepalive", "every \(keepalive) seconds")
+                add("persistent keepalive", "every \(keepalive) seconds" + Self.keepaliveWhy(peer["keepalive"]))
             }
         }
         if let ping = peer["ping"], let target = ping["target"]?.stringValue {
@@ -86,6 +86,24 @@ public enum StatusText {
         if let restore = peer["last_restore"], restore != .null { add("last restore", restoreText(restore, now: now)) }
         if let count = peer["restores"]?["count"]?.intValue, count > 0 { add("restores", "\(count)") }
         return lines
+    }
+
+    /// Why the keepalive is what it is (the learner's phase and bounds), for the keepalive line.
+    static func keepaliveWhy(_ keepalive: JSONValue?) -> String {
+        guard let keepalive, let phase = keepalive["phase"]?.stringValue else { return "" }
+        let proven = keepalive["proven_idle_s"]?.intValue, refuted = keepalive["refuted_idle_s"]?.intValue
+        var bounds = ""
+        if let proven { bounds += "open after \(proven) s idle" }
+        if let refuted { bounds += (bounds.isEmpty ? "" : ", ") + "closed after \(refuted) s" }
+        switch phase {
+        case "fixed": return " (from the config)"
+        case "following": return " (following the peer, which leads the keepalive)"
+        case "learned": return " (learned: the NATs keep the flow " + bounds + ")"
+        case "testing":
+            let idle = keepalive["testing_idle_s"]?.intValue.map { "testing \($0) s idle" } ?? "testing"
+            return " (learning: " + idle + (bounds.isEmpty ? "" : "; " + bounds) + ")"
+        default: return bounds.isEmpty ? " (learning)" : " (learning: " + bounds + ")"
+        }
     }
 
     static func endpointText(_ endpoint: JSONValue?, now: Double) -> String? {

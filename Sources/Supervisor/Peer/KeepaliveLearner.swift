@@ -86,8 +86,12 @@ public struct KeepaliveLearner: Sendable {
     public static let probeSpacing = 0.3
     /// Seconds between the path coming up and the first test, and between tests.
     public static let pause = 5.0
-    /// The follower's answer is overdue this long after its expected time (S after our probe).
+    /// The follower's answer is overdue this long after its expected time.
     public static let answerGrace = 5.0
+    /// WireGuard's passive keepalive (KEEPALIVE_TIMEOUT): a side that received data and sent
+    /// nothing back sends a keepalive 10 s later. Our probes' answers are data, so 10 s after a
+    /// test's probes we send one: the follower's silence, and so its answer, starts after it.
+    public static let passiveKeepalive = 10.0
     /// A test whose silence never comes (the peer keeps sending) gives up after this many times
     /// its silence; the next try waits `retryAfterGiveUp`.
     public static let giveUpFactor = 3.0
@@ -267,7 +271,7 @@ public struct KeepaliveLearner: Sendable {
                     if let refuted, refuted <= measured { self.refuted = nil }
                     return finish(now: now, wait: Self.pause)
                 }
-                if now - since > test.silence + Self.answerGrace + readingInterval {
+                if now - since > Self.passiveKeepalive + test.silence + Self.answerGrace + 2 * readingInterval {
                     // Our NAT dropped the follower's answer (or it does not answer): refuted.
                     refute(test.silence, now: now)
                     return finish(now: now, wait: Self.pause)
