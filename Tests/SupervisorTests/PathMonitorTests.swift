@@ -288,10 +288,10 @@ struct SplitMix {
     @Test func ourKeepalivesAloneExpectNothingBackWhileWeLead() {
         var m = PathMonitor(pingIsExplicit: false)
         var tx: UInt64 = 1000
-        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, peerSendsKeepalives: false))
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, keepaliveRole: .leading))
         for t in stride(from: 101.0, through: 500, by: 1) {
             if Int(t) % 139 == 0 { tx += 32 }
-            let v = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, peerSendsKeepalives: false))
+            let v = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, keepaliveRole: .leading))
             if case .failed? = v { Issue.record("failed at \(t): \(String(describing: v))") }
         }
         #expect(!m.isFailing)
@@ -307,5 +307,15 @@ struct SplitMix {
             if case .failed(.rxStall)? = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 25)) { failed = true }
         }
         #expect(failed)
+    }
+
+    /// The follower's keepalive (47 s) fires only when the leader's packets are late; the
+    /// leader's next may take its own interval more: a stall only after 47 + 47 + 23.5 s.
+    @Test func aFollowerWaitsForTheLeadersNextKeepalive() {
+        var m = PathMonitor(pingIsExplicit: true)
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: 1000, lastHandshake: 99, keepalive: 47, keepaliveRole: .following))
+        #expect(m.observe(.init(now: 147, rxBytes: 1000, txBytes: 1032, lastHandshake: 99, keepalive: 47, keepaliveRole: .following)) == nil)
+        #expect(m.observe(.init(now: 217, rxBytes: 1000, txBytes: 1032, lastHandshake: 99, keepalive: 47, keepaliveRole: .following)) == nil)
+        #expect(m.observe(.init(now: 218, rxBytes: 1000, txBytes: 1032, lastHandshake: 99, keepalive: 47, keepaliveRole: .following)) == .failed(.rxStall))
     }
 }

@@ -112,11 +112,12 @@ final class PeerRuntime {
         }
         noteReading(state, now: now)
         // While we lead a learned keepalive the follower stays silent on an idle flow: our
-        // keepalives expect nothing back.
-        let leading = keepaliveLearner.map { $0.leads && $0.fixedKeepalive == nil } ?? false
+        // keepalives expect nothing back; as follower ours fire only when the leader's are late.
+        var role = PathMonitor.KeepaliveRole.both
+        if let learner = keepaliveLearner, learner.fixedKeepalive == nil { role = learner.leads ? .leading : .following }
         let sample = PathMonitor.Sample(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes,
                                         lastHandshake: state.lastHandshake, keepalive: state.persistentKeepalive,
-                                        peerSendsKeepalives: !leading)
+                                        keepaliveRole: role)
         report(pathMonitor.observe(sample))
         endRepairOnTraffic()
         learnKeepalive(state, now: now)

@@ -107,18 +107,22 @@ public struct PeerHealth: Sendable {
     }
 
     /// Whether the peer is up, and why (not), from WireGuard alone: a handshake younger than
-    /// 180 s (REJECT_AFTER_TIME: older session keys are dead) and, with persistent keepalive on,
-    /// something received within keepalive plus a margin (the peer's keepalives or replies).
-    /// The state machine's belief plays no part.
+    /// 180 s (REJECT_AFTER_TIME: older session keys are dead; with a keepalive longer than that,
+    /// every keepalive needs a new handshake, so keepalive + 10 s) and, with persistent keepalive
+    /// on, something received within keepalive plus a margin (the peer's keepalives or replies) —
+    /// unless we lead a learned keepalive: then the peer stays silent on an idle flow
+    /// (docs/keepalive.md) and the handshakes alone prove the path. The state machine's belief
+    /// plays no part.
     public func liveness(now: Double) -> (up: Bool, reason: String) {
         guard let wg = wireGuard else { return (false, wireGuardError ?? "not configured on the interface") }
         guard wg.lastHandshake > 0 else { return (false, "no handshake yet") }
         let age = now - wg.lastHandshake
-        guard age < Self.handshakeLimit else {
+        guard age < max(Self.handshakeLimit, Double(wg.persistentKeepalive) + 10) else {
             return (false, "last handshake \(DurationText.age(age)) ago")
         }
         let rxAge = history.rx.lastAdvanceAt.map { now - $0 }
-        if wg.persistentKeepalive > 0 {
+        let leads = keepalive.map { $0.leads && $0.fixedKeepalive == nil } ?? false
+        if wg.persistentKeepalive > 0 && !leads {
             let limit = PathMonitor.stallLimit(keepalive: wg.persistentKeepalive)
             guard let rxAge, rxAge <= limit else {
                 return (false, "nothing received for \(rxAge.map { DurationText.age($0) } ?? "ever")")

@@ -59,22 +59,33 @@ public struct PathMonitor: Sendable {
         public var lastHandshake: Double
         /// Our persistent keepalive in seconds (0: off).
         public var keepalive: Int
-        /// Whether the peer sends keepalives too, so that ours are a kind of sending that expects
-        /// something back within keepalive plus a margin. False while we lead the keepalive
-        /// (`KeepaliveLearner`: the follower stays silent on an idle flow): then only data counts
-        /// as sending for the slow rules.
-        public var peerSendsKeepalives: Bool
+        /// Who keeps the idle flow open (docs/keepalive.md), which sets what our keepalives expect.
+        public var keepaliveRole: KeepaliveRole
 
         /// A sample from its parts.
         public init(now: Double, rxBytes: UInt64, txBytes: UInt64, lastHandshake: Double, keepalive: Int,
-                    peerSendsKeepalives: Bool = true) {
+                    keepaliveRole: KeepaliveRole = .both) {
             self.now = now
             self.rxBytes = rxBytes
             self.txBytes = txBytes
             self.lastHandshake = lastHandshake
             self.keepalive = keepalive
-            self.peerSendsKeepalives = peerSendsKeepalives
+            self.keepaliveRole = keepaliveRole
         }
+    }
+
+    /// Who sends keepalives on an idle flow.
+    public enum KeepaliveRole: Equatable, Sendable {
+        /// Both sides (a fixed keepalive, or a partner that does not learn): ours expect the
+        /// peer's within keepalive plus a margin.
+        case both
+        /// We lead a learned keepalive and the peer stays silent: our keepalives expect nothing
+        /// back; only data counts as sending for the slow rules.
+        case leading
+        /// We follow: our keepalive fires only when the leader's packets are late, and the
+        /// leader's next one may take up to its own interval (under ours) more: no rx for
+        /// keepalive + the stall limit is a stall.
+        case following
     }
 
     /// What the path has shown: round trip (RFC 6298's smoothed estimate and variation), the gap
@@ -274,8 +285,10 @@ public struct PathMonitor: Sendable {
         if sample.txBytes > previous.txBytes, sample.rxBytes == previous.rxBytes, !Self.isControlOnly(txDelta) {
             dataSinceRx = true
         }
-        let sending = sample.peerSendsKeepalives ? sample.txBytes > txAtLastRx : dataSinceRx
-        if sending && sample.keepalive > 0 && sample.now - since > Self.stallLimit(keepalive: sample.keepalive) {
+        let sending = sample.keepaliveRole == .leading ? dataSinceRx : sample.txBytes > txAtLastRx
+        let stall = Self.stallLimit(keepalive: sample.keepalive)
+            + (sample.keepaliveRole == .following ? Double(sample.keepalive) : 0)
+        if sending && sample.keepalive > 0 && sample.now - since > stall {
             rxStalled = true
         }
         if sending && sample.now - sample.lastHandshake > Self.staleHandshake {
