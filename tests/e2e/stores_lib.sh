@@ -84,7 +84,7 @@ interfaces:
   wg0:
     protocol: ipv4
     peers:
-      $other_name: { public_key: "$(wg_pubkey "$other")", $stores, keepalive: ${E2E_KEEPALIVE:-5} }
+      $other_name: { public_key: "$(wg_pubkey "$other")", $stores$(keepalive_field) }
 plugins:
 $plugins
 CONFIG

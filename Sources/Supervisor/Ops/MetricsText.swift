@@ -17,6 +17,12 @@ public enum MetricsText {
         family("stunmeshd_peer_up", "gauge",
                "1 if WireGuard shows a handshake younger than 180 s and data received within the keepalive window.",
                peers.map { ("", peerLabels($0), $0.liveness(now: snapshot.takenAt).up ? 1 : 0) })
+        family("stunmeshd_keepalive_seconds", "gauge",
+               "The persistent keepalive the daemon chose for the peer (learned from the NATs, or the config's).",
+               peers.compactMap { p in p.keepalive.flatMap { $0.chosen > 0 ? ("", peerLabels(p), Double($0.chosen)) : nil } })
+        family("stunmeshd_keepalive_proven_idle_seconds", "gauge",
+               "The longest idle time the peer flow was proven to survive through both NATs (the leader's learning).",
+               peers.compactMap { p in p.keepalive?.proven.map { ("", peerLabels(p), $0.rounded(.down)) } })
         family("stunmeshd_restore_duration_seconds", "histogram",
                "Time from a probe's failure signal to the path working again.",
                peers.flatMap { p -> [(String, [(String, String)], Double)] in
