@@ -151,6 +151,10 @@ import Testing
             # HELP stunmeshd_peer_up 1 if WireGuard shows a handshake younger than 180 s and data received within the keepalive window.
             # TYPE stunmeshd_peer_up gauge
             stunmeshd_peer_up{\(labels)} 1
+            # HELP stunmeshd_keepalive_seconds The persistent keepalive the daemon chose for the peer (learned from the NATs, or the config's).
+            # TYPE stunmeshd_keepalive_seconds gauge
+            # HELP stunmeshd_keepalive_proven_idle_seconds The longest idle time the peer flow was proven to survive through both NATs (the leader's learning).
+            # TYPE stunmeshd_keepalive_proven_idle_seconds gauge
             # HELP stunmeshd_restore_duration_seconds Time from a probe's failure signal to the path working again.
             # TYPE stunmeshd_restore_duration_seconds histogram
             stunmeshd_restore_duration_seconds_bucket{\(labels),le="0.5"} 0
