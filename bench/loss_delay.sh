@@ -10,8 +10,9 @@
 #
 #   bash bench/loss_delay.sh [-l LOSS] [-d DELAY_MS] [-s SECONDS] [-n RUNS] BINARY [BINARY…]
 #
-# Needs root, the e2e packages, Debian's libnetfilter-queue-dev and PyPI's NetfilterQueue for
-# the python3 on PATH. Not part of scripts/test.
+# Needs root, the e2e packages, Debian's iptables (iptables-nft: this kernel's only NFQUEUE) and
+# libnetfilter-queue-dev, and PyPI's NetfilterQueue for the python3 on PATH (HOLDER_PYTHON to
+# choose another). Not part of scripts/test.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 LOSS=20 DELAY=300 SECONDS_=120 RUNS=5
@@ -57,7 +58,9 @@ if [[ ${1:-} == --scene ]]; then
     in_ns natA "$HOLDER_PYTHON" "$BENCH_DIR/delay_holder.py" 7 "$DELAY" >"$E2E_RUN/holder.log" 2>&1 &
     holder=$!
     wait_for 10 grep -q holding "$E2E_RUN/holder.log" || e2e_fail "the delay holder did not start: $(cat "$E2E_RUN/holder.log")"
-    in_ns natA nft -f - <<<"table inet impair { chain forward { type filter hook forward priority -10; numgen random mod 100 < $LOSS counter drop; queue num 7; }; }"
+    in_ns natA nft -f - <<<"table inet impair { chain forward { type filter hook forward priority -10; numgen random mod 100 < $LOSS counter drop; }; }"
+    # This kernel has nft's queue expression only through iptables-nft's NFQUEUE target.
+    in_ns natA iptables -t mangle -A FORWARD -j NFQUEUE --queue-num 7
     inpeer_bg A traffic-a ping -n -i 0.25 "${E2E_TUN_IP[B]}"
     ta=$E2E_LAST_PID
     inpeer_bg B traffic-b ping -n -i 0.25 "${E2E_TUN_IP[A]}"
@@ -68,12 +71,14 @@ if [[ ${1:-} == --scene ]]; then
     kill -INT "$ta" "$tb" "$raw" 2>/dev/null || true
     wait "$ta" "$tb" "$raw" 2>/dev/null || true
     in_ns natA nft delete table inet impair
+    in_ns natA iptables -t mangle -D FORWARD -j NFQUEUE --queue-num 7
     kill "$holder" 2>/dev/null || true
     daemons_alive
     repairs=$( (tail -n "+$((mark_a + 1))" "$log_a"; tail -n "+$((mark_b + 1))" "$log_b") | grep -c 'path failed' || true)
     calls=$(($(wc -l <"$store/calls.log") - calls0))
     loss_of() { sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$(e2e_peer_dir "$1")/$2.log" | head -n 1; }
-    echo "loss_delay binary=$bin loss=$LOSS delay_ms=$DELAY seconds=$SECONDS_ repairs=$repairs store_calls=$calls tunnel_loss=$(loss_of A traffic-a) tunnel_loss_b=$(loss_of B traffic-b) raw_loss=$(loss_of A raw-ping)" >"$out"
+    rtt_of() { sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*|\1|p' "$(e2e_peer_dir "$1")/$2.log" | head -n 1; }
+    echo "loss_delay binary=$bin loss=$LOSS delay_ms=$DELAY seconds=$SECONDS_ repairs=$repairs store_calls=$calls tunnel_loss=$(loss_of A traffic-a) tunnel_loss_b=$(loss_of B traffic-b) raw_loss=$(loss_of A raw-ping) tunnel_rtt_ms=$(rtt_of A traffic-a) raw_rtt_ms=$(rtt_of A raw-ping)" >"$out"
     exit 0
 fi
 

@@ -357,7 +357,9 @@ public struct KeepaliveLearner: Sendable {
         } else if fixedKeepalive == nil, Self.isTestProbe(rxDelta: rxDelta) {
             // The leader's test probe: follow its rhythm, and answer after the same silence.
             rhythm = max(rhythm ?? 0, min(idle, Self.longestTest + Self.testMargin))
-            answerAfter = idle + readingInterval
+            // Its silence was measured from our reading of its last packet, up to a reading late;
+            // ours is too, so answering a reading early makes the leader's NAT idle about as long.
+            answerAfter = max(idle - readingInterval, Self.shortestGap)
         }
     }
 

@@ -291,7 +291,10 @@ public struct PathMonitor: Sendable {
         if sending && sample.keepalive > 0 && sample.now - since > stall {
             rxStalled = true
         }
-        if sending && sample.now - sample.lastHandshake > Self.staleHandshake {
+        // WireGuard rekeys only when the keypair's initiator sends: on an idle flow kept by one
+        // side's keepalives the handshake may be older than 135 s; only data makes that stale.
+        let sendingData = sample.keepaliveRole == .both ? sending : dataSinceRx
+        if sendingData && sample.now - sample.lastHandshake > Self.staleHandshake {
             handshakeStale = true
         }
         if let changed = verdict(wasFailing: wasFailing, signal: rxStalled ? .rxStall : .handshakeStale) { return changed }
