@@ -43,6 +43,9 @@ import Testing
         #expect(l.refuted == 21)
         #expect(l.closedUntil != nil, "the far NAT is closed until the follower's keepalive")
         _ = l.observe(now: 28, rxBytes: 0, txBytes: 0, pathUp: true)
+        #expect(l.phase == .waiting, "no test before the far side's traffic shows its NAT open again")
+        _ = l.observe(now: 40, rxBytes: 32, txBytes: 0, pathUp: true)
+        #expect(l.observe(now: 45, rxBytes: 32, txBytes: 0, pathUp: true) == [.setKeepalive(24)])
         #expect(l.phase == .testing(silence: 15.5), "bisection between 10 and 21")
     }
 
@@ -54,7 +57,8 @@ import Testing
         _ = l.probeAnswered(now: 20.01)
         #expect(l.observe(now: 30, rxBytes: 0, txBytes: 32, pathUp: true) == [], "our passive keepalive")
         #expect(l.observe(now: 57, rxBytes: 0, txBytes: 32, pathUp: true) == [], "still in time: 10 + 20 + 5 + 2 s")
-        #expect(l.observe(now: 58, rxBytes: 0, txBytes: 32, pathUp: true) == [.setKeepalive(16)])
+        #expect(l.observe(now: 58, rxBytes: 0, txBytes: 32, pathUp: true) == [.kick(16)],
+                "our NAT is closed: a keepalive at once re-opens it")
         #expect(l.refuted == 20 && l.proven == nil)
     }
 

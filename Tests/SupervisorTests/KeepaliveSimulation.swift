@@ -84,6 +84,9 @@ struct KeepaliveSimulation {
                     let old = sides[x].keepalive
                     sides[x].keepalive = k
                     if old == 0 && k > 0 { _ = send(x, 32, probe: false, at: t) }
+                case .kick(let k):
+                    sides[x].keepalive = k
+                    _ = send(x, 32, probe: false, at: t)
                 case .probe(let count, let spacing, let timeout):
                     for i in 0..<count { pendingProbes[x].append(t + Double(i) * spacing); _ = timeout }
                 }

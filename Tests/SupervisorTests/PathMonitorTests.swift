@@ -291,7 +291,8 @@ struct SplitMix {
         _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, keepaliveRole: .leading))
         for t in stride(from: 101.0, through: 500, by: 1) {
             if Int(t) % 139 == 0 { tx += 32 }
-            let v = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 139, keepaliveRole: .leading))
+            // A working path re-handshakes within a session lifetime plus a keepalive.
+            let v = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: t - 100, keepalive: 139, keepaliveRole: .leading))
             if case .failed? = v { Issue.record("failed at \(t): \(String(describing: v))") }
         }
         #expect(!m.isFailing)
@@ -307,6 +308,21 @@ struct SplitMix {
             if case .failed(.rxStall)? = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 99, keepalive: 25)) { failed = true }
         }
         #expect(failed)
+    }
+
+    /// Leading: keepalives that go out while no handshake completes for 180 + 139 + 15 s mean
+    /// nothing gets through (our NAT re-mapped us while idle).
+    @Test func aLeaderWhoseHandshakesStopFindsTheStaleSession() {
+        var m = PathMonitor(pingIsExplicit: true)
+        var tx: UInt64 = 1000
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: tx, lastHandshake: 100, keepalive: 139, keepaliveRole: .leading))
+        var failedAt: Double?
+        for t in stride(from: 101.0, through: 600, by: 1) {
+            if Int(t) % 139 == 0 { tx += 32 }
+            if case .failed(.handshakeStale)? = m.observe(.init(now: t, rxBytes: 1000, txBytes: tx, lastHandshake: 100,
+                                                                  keepalive: 139, keepaliveRole: .leading)) { failedAt = t }
+        }
+        #expect(failedAt == 435, "180 + 139 + 15 s after the handshake: \(String(describing: failedAt))")
     }
 
     /// The follower's keepalive (47 s) fires only when the leader's packets are late; the

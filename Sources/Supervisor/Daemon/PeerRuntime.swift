@@ -154,6 +154,9 @@ final class PeerRuntime {
             switch action {
             case .setKeepalive(let seconds):
                 setKeepalive(seconds)
+            case .kick(let seconds):
+                setKeepalive(0)
+                setKeepalive(seconds)
             case .probe(let count, let spacing, let timeout):
                 if let learner = keepaliveLearner {
                     var metadata: Logger.Metadata = ["role": learner.leads ? "leader" : "follower"]

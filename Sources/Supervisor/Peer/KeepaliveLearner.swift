@@ -37,6 +37,9 @@ public struct KeepaliveLearner: Sendable {
     public enum Action: Equatable, Sendable {
         /// Set the peer's persistent keepalive in WireGuard to this many seconds.
         case setKeepalive(Int)
+        /// Set it through 0, so that WireGuard sends a keepalive at once (the 0 → n transition):
+        /// our NAT was found closed and our next packet re-opens it.
+        case kick(Int)
         /// Send `count` probes through the tunnel `spacing` seconds apart, each waited for
         /// `timeout` seconds; report each with `probeAnswered`/`probeLost`.
         case probe(count: Int, spacing: Double, timeout: Double)
@@ -168,6 +171,11 @@ public struct KeepaliveLearner: Sendable {
     private var earlyKeepalives = 0
     /// When our last probes went out: their answers are not the peer's traffic after a silence.
     private var ownProbesAt = -Double.infinity
+    /// Since when the far NAT is known closed by a failed test: no new test until the peer's
+    /// traffic shows it open again (its keepalive), so that two failed tests never join into one
+    /// long outage.
+    private var closedSince: Double?
+    private var rxAtClose: UInt64?
 
     /// A learner; `fixedKeepalive` is the user's `keepalive:` if the file has one.
     public init(fixedKeepalive: Int?, leads: Bool, readingInterval: Double = 1) {
@@ -252,6 +260,17 @@ public struct KeepaliveLearner: Sendable {
         if earlyKeepalives >= 3 {
             return reset(now: now)
         }
+        if let since = closedSince {
+            if lastTraffic ?? 0 > since, let rx = lastRx, rx != rxAtClose {
+                closedSince = nil
+                nextTestAt = now + Self.pause
+            } else if now - since > 2 * Double(Self.followerKeepalive(rhythm: proven ?? Self.firstTest)) + 30 {
+                closedSince = nil
+                nextTestAt = now + Self.pause
+            } else {
+                return choose(safeKeepalive)
+            }
+        }
         if let test {
             switch test.step {
             case .silence:
@@ -272,9 +291,13 @@ public struct KeepaliveLearner: Sendable {
                     return finish(now: now, wait: Self.pause)
                 }
                 if now - since > Self.passiveKeepalive + test.silence + Self.answerGrace + 2 * readingInterval {
-                    // Our NAT dropped the follower's answer (or it does not answer): refuted.
+                    // Our NAT dropped the follower's answer (or it does not answer): refuted. Its
+                    // answer re-opened its own NAT; a keepalive from us now re-opens ours.
                     refute(test.silence, now: now)
-                    return finish(now: now, wait: Self.pause)
+                    let actions = finish(now: now, wait: Self.pause)
+                    return actions.isEmpty ? [.kick(chosen)] : actions.map {
+                        if case .setKeepalive(let k) = $0 { return .kick(k) } else { return $0 }
+                    }
                 }
             }
             return []
@@ -306,6 +329,8 @@ public struct KeepaliveLearner: Sendable {
         }
         // The silence was at most one reading longer than measured.
         refute(measured + readingInterval, now: now)
+        closedSince = now
+        rxAtClose = lastRx
         // The far NAT is closed until the follower sends: its keepalive, due at most
         // `followerKeepalive` after the last packet it saw (the one before this silence).
         closedUntil = at - measured + Double(Self.followerKeepalive(rhythm: proven ?? Self.firstTest)) + 2
@@ -331,6 +356,7 @@ public struct KeepaliveLearner: Sendable {
         answerAfter = nil
         earlyKeepalives = 0
         closedUntil = nil
+        closedSince = nil
         nextTestAt = now + Self.pause
         return chosen == 0 ? [] : choose(safeKeepalive)
     }

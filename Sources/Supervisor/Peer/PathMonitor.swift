@@ -297,6 +297,15 @@ public struct PathMonitor: Sendable {
         if sendingData && sample.now - sample.lastHandshake > Self.staleHandshake {
             handshakeStale = true
         }
+        // Leading, our keepalives still make WireGuard re-handshake within a session lifetime
+        // plus one keepalive (the keypair's initiator rekeys after 120 s; otherwise the session
+        // lapses at 180 s and the next keepalive starts one). Older while we keep sending: nothing
+        // gets through — our NAT may have re-mapped us while idle, which only our own STUN can
+        // find (the peer's packets to our old port are dropped).
+        if sample.keepaliveRole == .leading, sample.txBytes > txAtLastRx,
+           sample.now - sample.lastHandshake > Self.sessionLifetime + Double(sample.keepalive) + Self.leaderHandshakeMargin {
+            handshakeStale = true
+        }
         if let changed = verdict(wasFailing: wasFailing, signal: rxStalled ? .rxStall : .handshakeStale) { return changed }
         return suspicion(at: sample.now, silentSince: since)
     }
@@ -353,6 +362,9 @@ public struct PathMonitor: Sendable {
 
     /// See `burstAbandoned`.
     public static let abandonedQuiet = 5.0
+    /// Leading a keepalive: a handshake older than the session lifetime plus a keepalive plus this
+    /// while keepalives go out is stale (REKEY_TIMEOUT 5 s and a retry).
+    public static let leaderHandshakeMargin = 15.0
 
     /// No new suspicion before `until`: the keepalive learner's test probes are going out (their
     /// answers are the learner's), or a test found the far NAT closed and the peer's keepalive
