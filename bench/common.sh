@@ -115,3 +115,21 @@ hub_up() {
     done
     e2e_log "hub up: stunmeshd pid ${E2E_DAEMON_PID[A]} in peerA ($mode) with ${#BENCH_PARTNERS[@]} peers: ${BENCH_PARTNERS[*]}"
 }
+
+## bench_parallel RUNS FUNCTION BINARY… — for each binary at the same time (a change is compared
+## with its parent in the same run), FUNCTION ABS_BINARY RUN PREFIX for RUN = 1…RUNS in turn; each
+## call writes its result lines to files named PREFIX* and its logs to PREFIX*.log. Then prints
+## every result and where the logs are.
+bench_parallel() {
+    local runs=$1 fn=$2 results i=0 bin abs run
+    shift 2
+    results=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
+    for bin in "$@"; do
+        i=$((i + 1))
+        abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+        (for run in $(seq "$runs"); do "$fn" "$abs" "$run" "$results/$i.$run"; done) &
+    done
+    wait
+    find "$results" -type f ! -name '*.log' | sort | xargs cat
+    echo "logs: $results"
+}

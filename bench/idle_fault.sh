@@ -47,20 +47,13 @@ if [[ ${1:-} == --scene ]]; then
     exit 0
 fi
 
-results=$(mktemp -d)
-i=0
-for bin in "$@"; do
-    i=$((i + 1))
-    abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-    (
-        for run in $(seq "$RUNS"); do
-            for side in A B; do
-                bash "$0" -w "$WAIT" -S "$SETTLE" --scene "$abs" "$side" "$results/$i.$side.$run" >"$results/$i.$side.$run.log" 2>&1 ||
-                    echo "idle_fault binary=$bin side=$side run $run failed (see $results/$i.$side.$run.log)" >"$results/$i.$side.$run"
-            done
-        done
-    ) &
-done
-wait
-cat "$results"/*[0-9]
-echo "logs: $results"
+source "$BENCH_DIR/common.sh"
+## scenes ABS_BINARY RUN PREFIX — one run: a scene with the traffic from A, one from B.
+scenes() {
+    local side
+    for side in A B; do
+        bash "$0" -w "$WAIT" -S "$SETTLE" --scene "$1" "$side" "$3.$side" >"$3.$side.log" 2>&1 ||
+            echo "idle_fault binary=$1 side=$side run $2 failed (see $3.$side.log)" >"$3.$side"
+    done
+}
+bench_parallel "$RUNS" scenes "$@"

@@ -7,7 +7,10 @@
 # of quiet traffic between them). Each binary given is measured in turn, in the same run, so a
 # change is compared with its parent commit on the same machine and day.
 #
-#   bash bench/restore_traffic.sh [-n RUNS] [--faults "a b"] BINARY [BINARY…]
+#   bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults "a b"] BINARY [BINARY…]
+#
+# -d adds DELAY_MS each way on A's uplink (natA's forward chain: iptables-nft's NFQUEUE and
+# bench/delay_holder.py, which needs PyPI's NetfilterQueue for the python3 on PATH).
 #
 # Prints per binary and fault: "restore_traffic binary=… fault=… n=… p50=… p95=… max=… failed=…".
 # Needs root and the e2e packages. Not part of scripts/test.
@@ -15,10 +18,15 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 if [[ ${1:-} == --worker ]]; then
-    fault=$2 runs=$3 out=$4 bin=$5
+    fault=$2 runs=$3 out=$4 bin=$5 delay=${6:-0}
     E2E_STUNMESHD=$bin
     export E2E_KEEPALIVE=25 E2E_REFRESH=10m
     daemon_pair_up 60 >/dev/null
+    if ((delay > 0)); then
+        in_ns natA "${HOLDER_PYTHON:-$(command -v python3)}" "$(dirname "$0")/delay_holder.py" 7 "$delay" >"$E2E_RUN/holder.log" 2>&1 &
+        wait_for 10 grep -q holding "$E2E_RUN/holder.log" || e2e_fail "the delay holder did not start"
+        in_ns natA iptables -t mangle -A FORWARD -j NFQUEUE --queue-num 7
+    fi
     inpeer_bg A traffic-a ping -n -i 0.25 "${E2E_TUN_IP[B]}"
     inpeer_bg B traffic-b ping -n -i 0.25 "${E2E_TUN_IP[A]}"
     for ((run = 1; run <= runs; run++)); do
@@ -37,25 +45,26 @@ if [[ ${1:-} == --worker ]]; then
     exit 0
 fi
 
-runs=20 faults="a b"
+runs=20 faults="a b" delay=0
 while (($# > 0)); do
     case $1 in
         -n) runs=$2; shift 2 ;;
+        -d) delay=$2; shift 2 ;;
         --faults) faults=$2; shift 2 ;;
         -*) sed -n '/^#   bash/,/^# Needs/p' "$0" >&2; exit 2 ;;
         *) break ;;
     esac
 done
-(($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [--faults \"a b\"] BINARY [BINARY…]" >&2; exit 2; }
+(($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults \"a b\"] BINARY [BINARY…]" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
 for bin in "$@"; do
     bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
     for fault in $faults; do
         out="$work/$(echo "$bin" | tr / _)-$fault"
         : >"$out"
-        bash "$0" --worker "$fault" "$runs" "$out" "$bin" >"$out.log" 2>&1 || echo "worker for $bin $fault failed (see $out.log)" >&2
+        bash "$0" --worker "$fault" "$runs" "$out" "$bin" "$delay" >"$out.log" 2>&1 || echo "worker for $bin $fault failed (see $out.log)" >&2
         read -r n p50 p95 max < <(bench_stats "$out")
-        echo "restore_traffic binary=$bin fault=$fault n=$n p50=$p50 p95=$p95 max=$max failed=$(grep -c failed "$out" || true)"
+        echo "restore_traffic binary=$bin fault=$fault delay_ms=$delay n=$n p50=$p50 p95=$p95 max=$max failed=$(grep -c failed "$out" || true)"
     done
 done
 echo "raw results: $work"

@@ -4,6 +4,18 @@ import Testing
 /// The keepalive learner on its own inputs, and a leader and a follower against modelled NATs
 /// (KeepaliveSimulation).
 @Suite struct KeepaliveLearnerTests {
+    /// A leader whose first test (20 s) passed: its probe answered at 20 s, the follower's after
+    /// 22 s of silence.
+    static func leaderWithTwentySecondsProven() -> KeepaliveLearner {
+        var l = KeepaliveLearner(fixedKeepalive: nil, leads: true)
+        _ = l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true)
+        _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
+        _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
+        _ = l.probeAnswered(now: 20)
+        _ = l.observe(now: 42, rxBytes: 240, txBytes: 240, pathUp: true)
+        return l
+    }
+
     @Test func aUsersKeepaliveIsKeptAndNothingIsTested() {
         var l = KeepaliveLearner(fixedKeepalive: 15, leads: true)
         #expect(l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true) == [.setKeepalive(15)])
@@ -80,12 +92,7 @@ import Testing
     /// A follower whose network changed goes back to 25 s: its keepalives then come before the
     /// leader's (here 8 s gaps under a learned 16 s); three in a row and the leader relearns.
     @Test func theLeaderRelearnsWhenTheFollowersKeepalivesComeFirst() {
-        var l = KeepaliveLearner(fixedKeepalive: nil, leads: true)
-        _ = l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.probeAnswered(now: 20)
-        _ = l.observe(now: 42, rxBytes: 240, txBytes: 240, pathUp: true)
+        var l = Self.leaderWithTwentySecondsProven()
         #expect(l.chosen == 16)
         #expect(l.observe(now: 51, rxBytes: 272, txBytes: 240, pathUp: true) == [.setKeepalive(36)], "the next test")
         #expect(l.observe(now: 60, rxBytes: 304, txBytes: 240, pathUp: true) == [])
@@ -116,12 +123,7 @@ import Testing
     }
 
     @Test func aNetworkChangeForgetsWhatWasLearned() {
-        var l = KeepaliveLearner(fixedKeepalive: nil, leads: true)
-        _ = l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
-        _ = l.probeAnswered(now: 20)
-        _ = l.observe(now: 42, rxBytes: 240, txBytes: 240, pathUp: true)
+        var l = Self.leaderWithTwentySecondsProven()
         #expect(l.proven == 20)
         #expect(l.reset(now: 50) == [.setKeepalive(25)])
         #expect(l.proven == nil)

@@ -235,7 +235,7 @@ public struct KeepaliveLearner: Sendable {
         var actions: [Action] = []
         if let lastRx, rxBytes != lastRx, let lastTraffic {
             let idle = now - lastTraffic
-            heard(idle: idle, rxDelta: rxBytes &- lastRx, sentMeanwhile: txBytes != lastTx, now: now)
+            heard(idle: idle, rxDelta: rxBytes &- lastRx, txDelta: txBytes &- (lastTx ?? txBytes), now: now)
         }
         if lastRx != rxBytes || lastTx != txBytes || lastTraffic == nil { lastTraffic = now }
         lastRx = rxBytes
@@ -364,11 +364,14 @@ public struct KeepaliveLearner: Sendable {
     // MARK: Rules
 
     /// Something came in after `idle` seconds of silence.
-    private mutating func heard(idle: Double, rxDelta: UInt64, sentMeanwhile: Bool, now: Double) {
+    private mutating func heard(idle: Double, rxDelta: UInt64, txDelta: UInt64, now: Double) {
         let ownAnswers = Double(Self.probesPerTest) * Self.probeSpacing + Self.probeWait + readingInterval
         guard idle >= Self.shortestGap, now - ownProbesAt > ownAnswers else { return }
         let got = idle - readingInterval
-        if got > passive ?? 0 { passive = got }
+        // Only when nothing of ours went out in the same reading, or only the kernel's echo
+        // replies to what came in (the same size): a packet of ours sent first would have
+        // re-opened our NAT, and what came in after it proves nothing about the silence.
+        if txDelta == 0 || txDelta == rxDelta, got > passive ?? 0 { passive = got }
         let isData = !PathMonitor.isControlOnly(rxDelta)
         if leads {
             // The follower's keepalive before ours was due: it went back to 25 s (its network
