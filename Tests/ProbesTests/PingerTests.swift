@@ -111,6 +111,33 @@ import Testing
         #expect(outcomes[peerB]?.count == 1)
     }
 
+    /// A reply after the timeout (a path that got slower) still reaches `lateAnswer` with its
+    /// round trip, once, within `lateWindow`; the completion has already said timed out.
+    @Test func aLateAnswerIsReportedWithItsRoundTrip() throws {
+        let namespace = try PingTestNamespace()
+        defer { namespace.delete() }
+        try PingTestPeer.prepare(namespace)
+        let loop = EventLoop()
+        let target = IPAddress("127.0.0.2")!
+        let (pinger, peer) = try namespace.inside {
+            (try Pinger(loop: loop, interface: "lo", family: AF_INET), try PingTestPeer(sources: [target]))
+        }
+        var outcomes: [Outcome] = []
+        var late: [Double] = []
+        pinger.ping(target, timeout: 0.1, lateAnswer: { late.append($0) }) { outcomes.append($0) }
+        let request = try peer.nextRequest(to: target)
+        drive(loop) { !outcomes.isEmpty }
+        #expect(outcomes == [.failure(.timedOut)] && late.isEmpty)
+        drive(loop, timeout: 0.2)
+        try peer.send(PingTestPeer.reply(request), from: target)
+        try peer.send(PingTestPeer.reply(request), from: target)
+        drive(loop) { !late.isEmpty }
+        drive(loop, timeout: 0.05)
+        #expect(late.count == 1, "once: \(late)")
+        #expect((late.first ?? 0) >= 0.25 && (late.first ?? 9) < 2, "\(late)")
+        #expect(outcomes.count == 1)
+    }
+
     @Test func malformedAndForeignRepliesAreIgnored() throws {
         let namespace = try PingTestNamespace()
         defer { namespace.delete() }

@@ -85,6 +85,23 @@ import Testing
         #expect(m.observeProbe(serial: 3, answered: false, now: 102) != .failed(.unanswered))
     }
 
+    /// The delay jumps from 1 ms to 600 ms: the first burst (waited 0.15 s) is lost whole and the
+    /// path judged dead, but its late answers end that and teach the round trip, so the next
+    /// burst waits long enough.
+    @Test func lateAnswersTeachTheRoundTripAndEndAFalseVerdict() {
+        var m = PathMonitor(pingIsExplicit: true)
+        for serial in 1...5 { _ = m.observeProbe(serial: serial, answered: true, rtt: 0.001, now: 100) }
+        #expect(m.burst.timeout == PathMonitor.shortestProbeWait)
+        _ = m.observeProbe(serial: 6, answered: false, now: 101)
+        m.burstSent(firstSerial: 7, count: m.burst.count)
+        var verdict: PathMonitor.Verdict?
+        for serial in 7..<(7 + m.burst.count) { verdict = m.observeProbe(serial: serial, answered: false, now: 101.2) ?? verdict }
+        #expect(verdict == .failed(.unanswered))
+        #expect(m.observeLateAnswer(rtt: 0.6, now: 101.6) == .recovered)
+        for _ in 0..<3 { _ = m.observeLateAnswer(rtt: 0.6, now: 101.7) }
+        #expect(m.burst.timeout >= 0.6, "the next burst waits for a 600 ms round trip: \(m.burst.timeout)")
+    }
+
     @Test func anAutomaticPingTargetCountsOnlyAfterItOnceAnswered() {
         var m = PathMonitor(pingIsExplicit: false)
         #expect(m.observeProbe(serial: 1, answered: false, now: 100) == nil, "a peer that never answers ICMP is not a broken path")

@@ -16,6 +16,10 @@ struct PendingPings {
         var deadline: Double
         /// Told the outcome, once.
         var completion: (Result<Double, PingFailure>) -> Void
+        /// Told the round trip of an answer that comes after the timeout (see `Pinger.ping`).
+        var lateAnswer: ((Double) -> Void)? = nil
+        /// The sequence number it was sent with (set by `insert`).
+        var sequence: UInt16? = nil
     }
 
     /// The identifier every request of this table carries.
@@ -33,6 +37,8 @@ struct PendingPings {
 
     /// Records a request sent with `sequence` (which must be free).
     mutating func insert(_ entry: Entry, sequence: UInt16) {
+        var entry = entry
+        entry.sequence = sequence
         bySequence[sequence] = entry
     }
 

@@ -23,6 +23,11 @@ public final class Pinger {
     private var readWatcher: IOWatcher?
     private var timeoutTimer: TimerWatcher?
     private var pending: PendingPings
+    /// Pings that timed out but asked to hear of a late answer: kept for `lateWindow` seconds
+    /// after they were sent, completing with the round trip if the reply comes.
+    private var late: PendingPings
+    /// How long after sending a timed-out ping's late answer is still reported.
+    public static let lateWindow = 5.0
     /// Pings that failed before anything was sent, told on the next loop iteration.
     private var failing: [PingToken: (failure: PingFailure, completion: (Result<Double, PingFailure>) -> Void)] = [:]
     private var nextSequence: UInt16 = 0
@@ -43,6 +48,7 @@ public final class Pinger {
         self.socket = socket
         identifier = UInt16.random(in: .min ... .max)
         pending = PendingPings(identifier: identifier)
+        late = PendingPings(identifier: identifier)
         let watcher = IOWatcher(loop: loop, fd: socket.fd, events: .read) { [weak self] _ in self?.readReplies() }
         watcher.start()
         readWatcher = watcher
@@ -53,9 +59,12 @@ public final class Pinger {
 
     /// Sends one echo request to `target`; `completion` gets the round-trip time in seconds or
     /// a failure (timeout after `timeout` seconds, clamped to 0…86 400). Completion always runs
-    /// on the loop, never inside `ping`. Returns a token usable to cancel.
+    /// on the loop, never inside `ping`. Returns a token usable to cancel. With `lateAnswer`, a
+    /// reply that comes after the timeout (within `lateWindow` of sending) is still reported
+    /// there with its round trip: a path that got slower shows it (the path monitor's round-trip
+    /// estimate would otherwise never learn a delay longer than its own timeout).
     @discardableResult
-    public func ping(_ target: IPAddress, timeout: Double,
+    public func ping(_ target: IPAddress, timeout: Double, lateAnswer: ((Double) -> Void)? = nil,
                      completion: @escaping (Result<Double, PingFailure>) -> Void) -> PingToken {
         let token = PingToken(serial: nextSerial)
         nextSerial += 1
@@ -81,7 +90,7 @@ public final class Pinger {
         }
         let wait = timeout > 0 ? min(timeout, 86_400) : 0
         pending.insert(.init(token: token, target: target, sentAt: loop.now, deadline: loop.now + wait,
-                             completion: completion), sequence: sequence)
+                             completion: completion, lateAnswer: lateAnswer), sequence: sequence)
         rearmTimer()
         return token
     }
@@ -90,7 +99,8 @@ public final class Pinger {
     /// tokens are ignored.
     public func cancel(_ token: PingToken) {
         failing[token] = nil
-        if pending.remove(token) != nil { rearmTimer() }
+        let removed = pending.remove(token) != nil
+        if late.remove(token) != nil || removed { rearmTimer() }
     }
 
     /// Closes the socket and forgets every ping in flight (their completions will not run).
@@ -102,6 +112,7 @@ public final class Pinger {
         timeoutTimer = nil
         socket = nil
         _ = pending.removeAll()
+        _ = late.removeAll()
         failing = [:]
     }
 
@@ -115,8 +126,8 @@ public final class Pinger {
 
     /// The next sequence number not in flight; nil if all 65 536 are.
     private func freeSequence() -> UInt16? {
-        guard pending.count <= Int(UInt16.max) else { return nil }
-        while pending.contains(sequence: nextSequence) { nextSequence &+= 1 }
+        guard pending.count + late.count <= Int(UInt16.max) else { return nil }
+        while pending.contains(sequence: nextSequence) || late.contains(sequence: nextSequence) { nextSequence &+= 1 }
         defer { nextSequence &+= 1 }
         return nextSequence
     }
@@ -140,10 +151,14 @@ public final class Pinger {
             do { received = try socket.receive() } catch { return }
             guard let received else { return }
             guard let source = received.source,
-                  let echo = try? ICMPEcho(reply: received.packet, family: family),
-                  let entry = pending.removeMatch(of: echo, from: source) else { continue }
-            rearmTimer()
-            entry.completion(.success(max(0, loop.now - entry.sentAt)))
+                  let echo = try? ICMPEcho(reply: received.packet, family: family) else { continue }
+            if let entry = pending.removeMatch(of: echo, from: source) {
+                rearmTimer()
+                entry.completion(.success(max(0, loop.now - entry.sentAt)))
+            } else if let entry = late.removeMatch(of: echo, from: source) {
+                rearmTimer()
+                entry.lateAnswer?(max(0, loop.now - entry.sentAt))
+            }
         }
     }
 
@@ -152,16 +167,22 @@ public final class Pinger {
     /// reply already received is not a timeout.
     private func timeoutTimerFired() {
         readReplies()
-        while timeoutTimer != nil, let entry = pending.removeEarliestExpired(now: loop.now) {
+        while timeoutTimer != nil, var entry = pending.removeEarliestExpired(now: loop.now) {
+            if entry.lateAnswer != nil, let sequence = entry.sequence {
+                entry.deadline = entry.sentAt + Self.lateWindow
+                late.insert(entry, sequence: sequence)
+            }
             entry.completion(.failure(.timedOut))
         }
+        // Late answers that did not come: forgotten.
+        while timeoutTimer != nil, late.removeEarliestExpired(now: loop.now) != nil {}
         rearmTimer()
     }
 
     /// Arms the timer for the earliest deadline in flight, or stops it.
     private func rearmTimer() {
         guard let timeoutTimer else { return }
-        if let deadline = pending.nextDeadline {
+        if let deadline = [pending.nextDeadline, late.nextDeadline].compactMap({ $0 }).min() {
             timeoutTimer.start(after: max(0, deadline - loop.now))
         } else {
             timeoutTimer.stop()

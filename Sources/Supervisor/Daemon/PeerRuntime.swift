@@ -300,7 +300,12 @@ final class PeerRuntime {
         }
         pingSerial += 1
         let serial = pingSerial
-        pinger.ping(target, timeout: timeout) { [weak self] result in
+        let late: (Double) -> Void = { [weak self] rtt in
+            guard let self, self.machine.state != .stopped else { return }
+            self.logger.debug("probe answered late", metadata: ["rtt_ms": "\(Int(rtt * 1000))"])
+            self.report(self.pathMonitor.observeLateAnswer(rtt: rtt, now: WallClock.now()))
+        }
+        pinger.ping(target, timeout: timeout, lateAnswer: late) { [weak self] result in
             guard let self, self.machine.state != .stopped else { return }
             switch result {
             case .success(let rtt):

@@ -348,6 +348,16 @@ public struct PathMonitor: Sendable {
         return startBurst(nextSerial: serial + 1)
     }
 
+    /// A probe answered after its wait had run out (`Pinger`'s late answer): the path got slower,
+    /// not dead. Its round trip enters the estimate (so the next waits grow to fit), and it is
+    /// traffic from the peer: a suspicion or an `unanswered` verdict it contradicts ends.
+    public mutating func observeLateAnswer(rtt: Double, now: Double) -> Verdict? {
+        let wasFailing = isFailing
+        if rtt.isFinite, rtt >= 0 { noteRoundTrip(rtt) }
+        received(at: now)
+        return verdict(wasFailing: wasFailing, signal: .unanswered)
+    }
+
     /// The runtime sends a burst whose probes will carry serials from `firstSerial` on.
     public mutating func burstSent(firstSerial: Int, count: Int) {
         if confirming != nil { confirming = (firstSerial, count, 0) }
