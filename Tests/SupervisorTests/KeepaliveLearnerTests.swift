@@ -61,6 +61,18 @@ import Testing
         #expect(l.phase == .testing(silence: 15.5), "bisection between 10 and 21")
     }
 
+    /// A reading can fall between the follower's probes and our echo replies (rx 160, tx 80):
+    /// still the follower's traffic after the silence. A keepalive of ours in the same reading
+    /// (tx 32) is not: it may have re-opened our NAT first.
+    @Test func passiveEvidenceAllowsOnlyOurEchoReplies() {
+        var l = KeepaliveLearner(fixedKeepalive: nil, leads: true)
+        _ = l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true)
+        _ = l.observe(now: 20, rxBytes: 160, txBytes: 80, pathUp: true)
+        #expect(l.passive == 19)
+        _ = l.observe(now: 50, rxBytes: 320, txBytes: 112, pathUp: true)
+        #expect(l.passive == 19, "30 s, but our keepalive went out in the same reading")
+    }
+
     @Test func aFollowersAnswerThatNeverComesRefutesTheSilence() {
         var l = KeepaliveLearner(fixedKeepalive: nil, leads: true)
         _ = l.observe(now: 0, rxBytes: 0, txBytes: 0, pathUp: true)

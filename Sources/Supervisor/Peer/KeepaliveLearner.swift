@@ -141,6 +141,8 @@ public struct KeepaliveLearner: Sendable {
     public private(set) var probed: Double?
     /// Shortest silence refuted by a test.
     public private(set) var refuted: Double?
+    /// The silence of the last test that passed (what it aimed at, not what it proved).
+    private var lastPassed: Double?
     /// The follower: the longest leader's test seen (a data packet after a silence).
     public private(set) var rhythm: Double?
     /// The keepalive last asked for (0: none yet, or the path went down since).
@@ -218,7 +220,12 @@ public struct KeepaliveLearner: Sendable {
         let low = proven ?? Double(Self.floor)
         // Within 15 %, or within what the readings can tell apart (a second each side).
         guard refuted / low > Self.resolution, refuted - low > 3 * readingInterval else { return nil }
-        return (low + refuted) / 2
+        let next = (low + refuted) / 2
+        // Both sides measure a silence up to a reading short, so a passed test may prove a
+        // little less than it tested; a next test no longer than the last passed one would only
+        // repeat it.
+        if let lastPassed, next - lastPassed < readingInterval { return nil }
+        return next
     }
 
     /// Until when the path toward the peer may be closed by a test that failed (the follower's
@@ -288,6 +295,7 @@ public struct KeepaliveLearner: Sendable {
                 if (passive ?? 0) >= test.silence - 2 * readingInterval {
                     probed = max(probed ?? 0, measured)
                     if let refuted, refuted <= measured { self.refuted = nil }
+                    lastPassed = max(lastPassed ?? 0, test.silence)
                     return finish(now: now, wait: Self.pause)
                 }
                 if now - since > Self.passiveKeepalive + test.silence + Self.answerGrace + 2 * readingInterval {
@@ -351,6 +359,7 @@ public struct KeepaliveLearner: Sendable {
         passive = nil
         probed = nil
         refuted = nil
+        lastPassed = nil
         rhythm = nil
         test = nil
         answerAfter = nil
@@ -369,9 +378,11 @@ public struct KeepaliveLearner: Sendable {
         guard idle >= Self.shortestGap, now - ownProbesAt > ownAnswers else { return }
         let got = idle - readingInterval
         // Only when nothing of ours went out in the same reading, or only the kernel's echo
-        // replies to what came in (the same size): a packet of ours sent first would have
+        // replies to the probes that came in (probe-sized, no more of them — a reading may fall
+        // between a probe and its reply): a packet of ours sent first would have
         // re-opened our NAT, and what came in after it proves nothing about the silence.
-        if txDelta == 0 || txDelta == rxDelta, got > passive ?? 0 { passive = got }
+        let onlyReplies = txDelta <= rxDelta && Self.isTestProbe(rxDelta: txDelta)
+        if txDelta == 0 || onlyReplies, got > passive ?? 0 { passive = got }
         let isData = !PathMonitor.isControlOnly(rxDelta)
         if leads {
             // The follower's keepalive before ours was due: it went back to 25 s (its network
