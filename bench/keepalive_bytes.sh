@@ -5,9 +5,12 @@
 # timers (unreplied and "stream") set to T. Every byte through natA's WAN interface, both
 # directions, is counted from the tunnel coming up for WINDOW seconds, and separately over the
 # last LAST seconds of it (after learning). At the end, after 2 × T of keepalives only, each side
-# pings the other once through the tunnel: "reachable" says whether both answered.
+# (the leader first) pings the other once through the tunnel: "reachable" says whether both
+# answered.
 #
-#   bash bench/keepalive_bytes.sh [-T SECONDS] [-w WINDOW] [-l LAST] BINARY [BINARY…]
+#   bash bench/keepalive_bytes.sh [-T SECONDS|default] [-w WINDOW] [-l LAST] BINARY [BINARY…]
+#
+# -T default leaves the NATs' conntrack timers as the kernel has them (unreplied 30 s, stream 120 s).
 #
 # Each binary runs its own scene at the same time (a change is compared with its parent in the
 # same run). Prints one line per binary: "keepalive_bytes binary=… nat_timeout_s=… window_s=…
@@ -30,7 +33,9 @@ if [[ ${1:-} == --scene ]]; then
     bin=$2 out=$3
     source "$BENCH_DIR/common.sh"
     E2E_STUNMESHD=$bin
-    export E2E_KEEPALIVE=none E2E_REFRESH=10m E2E_SETTLE=0 E2E_NAT_UDP_TIMEOUT=$TIMER
+    export E2E_KEEPALIVE=none E2E_REFRESH=10m E2E_SETTLE=0
+    [[ $TIMER == default ]] || export E2E_NAT_UDP_TIMEOUT=$TIMER
+    lifetime=$([[ $TIMER == default ]] && echo 120 || echo "$TIMER")
     daemon_pair_up 60 >/dev/null
     wan_bytes() {
         in_ns natA cat /sys/class/net/wan/statistics/rx_bytes /sys/class/net/wan/statistics/tx_bytes |
@@ -46,15 +51,15 @@ if [[ ${1:-} == --scene ]]; then
     follower=$([[ $leader == A ]] && echo B || echo A)
     wg_k() { inpeer "$1" wg show wg0 persistent-keepalive | awk '{ print $2 }'; }
     kl=$(wg_k "$leader") kf=$(wg_k "$follower")
-    sleep $((2 * TIMER))
+    sleep $((2 * lifetime))
     reachable=yes
-    inpeer "$follower" ping -n -c 1 -W 3 "${E2E_TUN_IP[$leader]}" >/dev/null || reachable=no
-    sleep $((2 * TIMER))
     inpeer "$leader" ping -n -c 1 -W 3 "${E2E_TUN_IP[$follower]}" >/dev/null || reachable=no
+    sleep $((2 * lifetime))
+    inpeer "$follower" ping -n -c 1 -W 3 "${E2E_TUN_IP[$leader]}" >/dev/null || reachable=no
     repairs=$(cat "$(daemon_log A)" "$(daemon_log B)" | grep -c 'path failed' || true)
     awk -v b="$bin" -v t="$TIMER" -v w="$WINDOW" -v l="$LAST" -v d=$((end - start)) -v dl=$((end - middle)) \
         -v kl="$kl" -v kf="$kf" -v r="$reachable" -v rep="$repairs" 'BEGIN {
-        printf "keepalive_bytes binary=%s nat_timeout_s=%d window_s=%d bytes=%d per_day_mib=%.2f last_s=%d last_bytes=%d last_per_day_mib=%.2f leader_keepalive=%s follower_keepalive=%s reachable=%s repairs=%d\n",
+        printf "keepalive_bytes binary=%s nat_timeout_s=%s window_s=%d bytes=%d per_day_mib=%.2f last_s=%d last_bytes=%d last_per_day_mib=%.2f leader_keepalive=%s follower_keepalive=%s reachable=%s repairs=%d\n",
             b, t, w, d, d * 86400 / w / 1048576, l, dl, dl * 86400 / l / 1048576, kl, kf, r, rep }' >"$out"
     exit 0
 fi
