@@ -71,6 +71,8 @@ import Testing
         #expect(l.passive == 19)
         _ = l.observe(now: 50, rxBytes: 320, txBytes: 112, pathUp: true)
         #expect(l.passive == 19, "30 s, but our keepalive went out in the same reading")
+        _ = l.observe(now: 80, rxBytes: 652, txBytes: 500, pathUp: true)
+        #expect(l.passive == 29, "probes and a handshake response in; our replies and the rekey they started out")
     }
 
     @Test func aFollowersAnswerThatNeverComesRefutesTheSilence() {

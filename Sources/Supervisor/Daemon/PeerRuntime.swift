@@ -134,8 +134,13 @@ final class PeerRuntime {
         let pathUp = machine.state == .monitoring && !machine.keepaliveWithheld && !pathMonitor.isFailing
             && machine.configuredEndpoint != nil && state.lastHandshake > 0
         let before = learner.phase
+        let heardBefore = learner.lastHeard?.idle
         let actions = learner.observe(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes, pathUp: pathUp)
         keepaliveLearner = learner
+        if let heard = learner.lastHeard, heard.idle != heardBefore {
+            logger.debug("keepalive learning: traffic after a silence", metadata: [
+                "idle_s": "\(heard.idle)", "rx": "\(heard.rxDelta)", "tx": "\(heard.txDelta)", "counted": "\(heard.counted)"])
+        }
         if learner.phase != before {
             logger.debug("keepalive learning: \(before) -> \(learner.phase)", metadata: [
                 "proven_s": "\(learner.proven.map { "\($0)" } ?? "none")", "refuted_s": "\(learner.refuted.map { "\($0)" } ?? "none")",

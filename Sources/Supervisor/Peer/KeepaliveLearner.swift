@@ -145,6 +145,9 @@ public struct KeepaliveLearner: Sendable {
     private var lastPassed: Double?
     /// The follower: the longest leader's test seen (a data packet after a silence).
     public private(set) var rhythm: Double?
+    /// The last time the peer's traffic came in after a silence (for debug logs): the silence,
+    /// what the reading saw, and whether it counted as passive evidence.
+    public private(set) var lastHeard: (idle: Double, rxDelta: UInt64, txDelta: UInt64, counted: Bool)?
     /// The keepalive last asked for (0: none yet, or the path went down since).
     public private(set) var chosen = 0
 
@@ -381,8 +384,14 @@ public struct KeepaliveLearner: Sendable {
         // replies to the probes that came in (probe-sized, no more of them — a reading may fall
         // between a probe and its reply): a packet of ours sent first would have
         // re-opened our NAT, and what came in after it proves nothing about the silence.
-        let onlyReplies = txDelta <= rxDelta && Self.isTestProbe(rxDelta: txDelta)
-        if txDelta == 0 || onlyReplies, got > passive ?? 0 { passive = got }
+        // Our replies may bring a rekey along (WireGuard initiates one when it sends on a keypair
+        // older than 120 s — sending the replies is what starts it, so it went out after).
+        let onlyReplies = [0, 92, 148].contains { (handshake: UInt64) in
+            txDelta > handshake && txDelta - handshake <= rxDelta && Self.isTestProbe(rxDelta: txDelta - handshake)
+        }
+        let counted = txDelta == 0 || onlyReplies
+        lastHeard = (idle, rxDelta, txDelta, counted)
+        if counted, got > passive ?? 0 { passive = got }
         let isData = !PathMonitor.isControlOnly(rxDelta)
         if leads {
             // The follower's keepalive before ours was due: it went back to 25 s (its network
