@@ -73,6 +73,8 @@ import Testing
         #expect(l.passive == 19, "30 s, but our keepalive went out in the same reading")
         _ = l.observe(now: 80, rxBytes: 652, txBytes: 500, pathUp: true)
         #expect(l.passive == 29, "probes and a handshake response in; our replies and the rekey they started out")
+        _ = l.observe(now: 120, rxBytes: 824, txBytes: 760, pathUp: true)
+        #expect(l.passive == 39, "seen in the lab: a probe and a response in (172), our reply, the initiation and its confirming keepalive out (260)")
     }
 
     @Test func aFollowersAnswerThatNeverComesRefutesTheSilence() {

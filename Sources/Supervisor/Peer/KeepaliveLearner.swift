@@ -385,8 +385,10 @@ public struct KeepaliveLearner: Sendable {
         // between a probe and its reply): a packet of ours sent first would have
         // re-opened our NAT, and what came in after it proves nothing about the silence.
         // Our replies may bring a rekey along (WireGuard initiates one when it sends on a keypair
-        // older than 120 s — sending the replies is what starts it, so it went out after).
-        let onlyReplies = [0, 92, 148].contains { (handshake: UInt64) in
+        // older than 120 s — sending the replies is what starts it, so it went out after): an
+        // initiation (148) and the keepalive that confirms the new session (32), or a response
+        // (92) and a keepalive.
+        let onlyReplies = [0, 92, 124, 148, 180].contains { (handshake: UInt64) in
             txDelta > handshake && txDelta - handshake <= rxDelta && Self.isTestProbe(rxDelta: txDelta - handshake)
         }
         let counted = txDelta == 0 || onlyReplies
