@@ -342,6 +342,19 @@ struct SplitMix {
         #expect(failedAt == 435, "180 + 139 + 15 s after the handshake: \(String(describing: failedAt))")
     }
 
+    /// A follower's test answer that the leader's NAT dropped: data sent, nothing back, a
+    /// handshake older than 135 s — but it was the test's, sent while quiet: no verdict.
+    @Test func whatTheKeepaliveTestsSendExpectsNoAnswer() {
+        var m = PathMonitor(pingIsExplicit: true)
+        _ = m.observe(.init(now: 100, rxBytes: 1000, txBytes: 1000, lastHandshake: 0.5, keepalive: 56, keepaliveRole: .following))
+        _ = m.observe(.init(now: 140, rxBytes: 1032, txBytes: 1000, lastHandshake: 0.5, keepalive: 56, keepaliveRole: .following))
+        m.quiet(until: 144)
+        #expect(m.observe(.init(now: 141, rxBytes: 1032, txBytes: 1240, lastHandshake: 0.5, keepalive: 56, keepaliveRole: .following)) == nil)
+        for t in stride(from: 142.0, through: 160, by: 1) {
+            #expect(m.observe(.init(now: t, rxBytes: 1032, txBytes: 1240, lastHandshake: 0.5, keepalive: 56, keepaliveRole: .following)) == nil, "\(t)")
+        }
+    }
+
     /// The follower's keepalive (47 s) fires only when the leader's packets are late; the
     /// leader's next may take its own interval more: a stall only after 47 + 47 + 23.5 s.
     @Test func aFollowerWaitsForTheLeadersNextKeepalive() {

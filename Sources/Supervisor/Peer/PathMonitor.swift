@@ -184,6 +184,8 @@ public struct PathMonitor: Sendable {
     private var nextLearnProbe: Double?
     /// No new suspicion before this (after a burst that could not be sent).
     private var quietUntil = -Double.infinity
+    /// No judgement at all before this (the keepalive learner's tests: `quiet(until:)`).
+    private var testQuietUntil = -Double.infinity
 
     /// A monitor that has seen nothing yet.
     public init(pingIsExplicit: Bool) {
@@ -282,6 +284,15 @@ public struct PathMonitor: Sendable {
         if sample.lastHandshake > previous.lastHandshake { handshakeStale = false }
         // Nothing to judge before the path has ever worked: set-up is the machine's business.
         guard sample.lastHandshake > 0, let since = lastRxAt else { return verdict(wasFailing: wasFailing, signal: .rxStall) }
+        // While quiet (the keepalive learner's test probes are out, or a test found a NAT closed
+        // that the peer's keepalive will re-open), what we send expects no answer: it is the
+        // test's, and a failed test's silence is not a dead path.
+        if sample.now < testQuietUntil {
+            txAtLastRx = sample.txBytes
+            dataSinceRx = false
+            sendingSince = nil
+            return verdict(wasFailing: wasFailing, signal: .rxStall)
+        }
         if sample.txBytes > previous.txBytes, sample.rxBytes == previous.rxBytes, !Self.isControlOnly(txDelta) {
             dataSinceRx = true
         }
@@ -376,11 +387,12 @@ public struct PathMonitor: Sendable {
     /// while keepalives go out is stale (REKEY_TIMEOUT 5 s and a retry).
     public static let leaderHandshakeMargin = 15.0
 
-    /// No new suspicion before `until`: the keepalive learner's test probes are going out (their
-    /// answers are the learner's), or a test found the far NAT closed and the peer's keepalive
-    /// will re-open it (docs/keepalive.md). The rx rules still judge meanwhile.
+    /// No judgement before `until`: the keepalive learner's test probes are going out (their
+    /// answers are the learner's), or a test found a NAT closed and the peer's keepalive will
+    /// re-open it (docs/keepalive.md). What is sent meanwhile expects no answer.
     public mutating func quiet(until: Double) {
         quietUntil = max(quietUntil, until)
+        testQuietUntil = max(testQuietUntil, until)
     }
 
     /// Whether a repair that no failing probe holds open (a manual or network trigger on a path
