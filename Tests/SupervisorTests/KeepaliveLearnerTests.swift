@@ -75,6 +75,10 @@ import Testing
         #expect(l.passive == 29, "probes and a handshake response in; our replies and the rekey they started out")
         _ = l.observe(now: 120, rxBytes: 824, txBytes: 760, pathUp: true)
         #expect(l.passive == 39, "seen in the lab: a probe and a response in (172), our reply, the initiation and its confirming keepalive out (260)")
+        _ = l.observe(now: 170, rxBytes: 1036, txBytes: 852, pathUp: true)
+        #expect(l.passive == 49, "the peer's initiation and keepalives in (212), only our response out (92)")
+        _ = l.observe(now: 230, rxBytes: 1128, txBytes: 1064, pathUp: true)
+        #expect(l.passive == 49, "our initiation went out (212), the response came in: ours first")
     }
 
     @Test func aFollowersAnswerThatNeverComesRefutesTheSilence() {

@@ -391,7 +391,10 @@ public struct KeepaliveLearner: Sendable {
         let onlyReplies = [0, 92, 124, 148, 180].contains { (handshake: UInt64) in
             txDelta > handshake && txDelta - handshake <= rxDelta && Self.isTestProbe(rxDelta: txDelta - handshake)
         }
-        let counted = txDelta == 0 || onlyReplies
+        // Or only our handshake response (and its keepalive) to the peer's initiation: the peer's
+        // WireGuard started a session after the silence (its own data, or a lapsed session).
+        let onlyResponse = (txDelta == 92 || txDelta == 124) && rxDelta >= 148
+        let counted = txDelta == 0 || onlyReplies || onlyResponse
         lastHeard = (idle, rxDelta, txDelta, counted)
         if counted, got > passive ?? 0 { passive = got }
         let isData = !PathMonitor.isControlOnly(rxDelta)
