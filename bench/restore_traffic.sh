@@ -37,6 +37,8 @@ if [[ ${1:-} == --worker ]]; then
             b) fault_nat_ip A ;;
         esac
         t0=$(now_ts)
+        # The fault rewrites natA's ruleset (nft flush ruleset), iptables-nft's tables included.
+        ((delay == 0)) || in_ns natA iptables -t mangle -A FORWARD -j NFQUEUE --queue-num 7
         if dt=$(restore_time A B "$t0" 30); then echo "$dt" >>"$out"; else echo "failed" >>"$out"; fi
         wait_for 30 tunnel_up B A || e2e_fail "run $run: B cannot ping A after the repair"
         daemons_alive
