@@ -82,18 +82,10 @@ if [[ ${1:-} == --scene ]]; then
     exit 0
 fi
 
-results=$(mktemp -d)
-i=0
-for bin in "$@"; do
-    i=$((i + 1))
-    abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-    (
-        for run in $(seq "$RUNS"); do
-            bash "$0" -l "$LOSS" -d "$DELAY" -s "$SECONDS_" --scene "$abs" "$results/$i.$run" >"$results/$i.$run.log" 2>&1 ||
-                echo "loss_delay binary=$bin run $run failed (see $results/$i.$run.log)" >"$results/$i.$run"
-        done
-    ) &
-done
-wait
-cat "$results"/*[0-9]
-echo "logs: $results"
+source "$BENCH_DIR/common.sh"
+## scene ABS_BINARY RUN PREFIX — one run.
+scene() {
+    bash "$0" -l "$LOSS" -d "$DELAY" -s "$SECONDS_" --scene "$1" "$3" >"$3.log" 2>&1 ||
+        echo "loss_delay binary=$1 run $2 failed (see $3.log)" >"$3"
+}
+bench_parallel "$RUNS" scene "$@"
