@@ -130,12 +130,19 @@ final class PeerRuntime {
                                                 leads: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes),
                                                 readingInterval: readingInterval)
         }
-        guard var learner = keepaliveLearner else { return }
         let pathUp = machine.state == .monitoring && !machine.keepaliveWithheld && !pathMonitor.isFailing
             && machine.configuredEndpoint != nil && state.lastHandshake > 0
+        updateLearner { $0.observe(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes, pathUp: pathUp) }
+    }
+
+    /// Every input to the learner goes through here: a change of phase is logged whichever input
+    /// caused it (a test ends on a reading, a probe's answer or its loss), then the actions are
+    /// carried out.
+    private func updateLearner(_ input: (inout KeepaliveLearner) -> [KeepaliveLearner.Action]) {
+        guard var learner = keepaliveLearner else { return }
         let before = learner.phase
         let heardBefore = learner.lastHeard?.idle
-        let actions = learner.observe(now: now, rxBytes: state.rxBytes, txBytes: state.txBytes, pathUp: pathUp)
+        let actions = input(&learner)
         keepaliveLearner = learner
         if let heard = learner.lastHeard, heard.idle != heardBefore {
             logger.debug("keepalive learning: traffic after a silence", metadata: [
@@ -183,19 +190,15 @@ final class PeerRuntime {
         func one() {
             left -= 1
             let sent = sendProbe(timeout: timeout, sessionRequired: false) { [weak self] answered in
-                guard let self, var learner = self.keepaliveLearner else { return }
+                guard let self else { return }
                 self.logger.debug("keepalive test probe \(answered ? "answered" : "lost")")
                 let now = WallClock.now()
-                let actions = answered ? learner.probeAnswered(now: now) : learner.probeLost(now: now)
-                self.keepaliveLearner = learner
-                self.carryOut(actions)
+                self.updateLearner { answered ? $0.probeAnswered(now: now) : $0.probeLost(now: now) }
             }
-            if !sent, var learner = keepaliveLearner {
+            if !sent, keepaliveLearner != nil {
                 logger.debug("keepalive test: no probe can go out")
                 left = 0
-                let actions = learner.probeUnavailable(now: now)
-                keepaliveLearner = learner
-                carryOut(actions)
+                updateLearner { $0.probeUnavailable(now: now) }
             }
         }
         one()
@@ -352,10 +355,7 @@ final class PeerRuntime {
 
     /// The network changed: the NATs' lifetimes may too.
     private func relearnKeepalive() {
-        guard var learner = keepaliveLearner else { return }
-        let actions = learner.reset(now: WallClock.now())
-        keepaliveLearner = learner
-        carryOut(actions)
+        updateLearner { $0.reset(now: WallClock.now()) }
     }
 
     /// An operator asked for a re-discovery (SIGUSR2).
