@@ -21,12 +21,13 @@ final class StunRawSocket {
 
     /// Opens the socket (needs CAP_NET_RAW), marks it, attaches the filter, then drains what
     /// arrived before the filter was in place.
-    init(family: IPFamily = .ipv4, localPort: UInt16, fwmark: UInt32) throws(Errno) {
+    init(family: IPFamily = .ipv4, localPort: UInt16, fwmark: UInt32,
+         also: StunReplyFilter.Also = .nothing) throws(Errno) {
         let fd = try Sys.socket(family.socketFamily, clinuxnet_sock_raw(), Int32(IPPROTO_UDP))
         do {
             if fwmark != 0 { try Sys.setsockopt(fd, SOL_SOCKET, SO_MARK, fwmark) }
             try Sys.setNonBlocking(fd)
-            try StunReplyFilter.attach(to: fd, family: family, localPort: localPort)
+            try StunReplyFilter.attach(to: fd, family: family, localPort: localPort, also: also)
         } catch {
             Sys.close(fd)
             throw error

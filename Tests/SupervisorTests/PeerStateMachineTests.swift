@@ -31,6 +31,7 @@ import Testing
         _ = m.handle(.published)
         _ = m.handle(.remoteEndpoint(theirs, fresh()))
         _ = m.handle(.configured)
+        _ = m.handle(.handshakeCompleted)  // the opening's handshake: the keepalive is given back
         return m
     }
 
@@ -63,30 +64,31 @@ import Testing
         #expect(m.publishedMapping == mine)
     }
 
-    @Test func theInitiatorSetsTheEndpointAndKicks() {
+    @Test func atFirstContactTheInitiatorOpensThePathAndWithholdsItsKeepalive() {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh(initiator: true))))
-            == [.setEndpoint(theirs, keepalive: 25, kick: true)])
+            == [.open(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
+        #expect(m.keepaliveWithheld)
         #expect(m.state == .configuring(theirs))
         #expect(m.handle(.configured) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
         #expect(m.state == .monitoring)
         #expect(m.configuredEndpoint == theirs)
     }
 
-    @Test func theResponderPunchesAndWithholdsKeepaliveUntilThePathWorks() {
+    @Test func theResponderOpensThePathAndWithholdsKeepaliveUntilItWorks() {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh(initiator: false))))
-            == [.punch(theirs), .setEndpoint(theirs, keepalive: 0, kick: false), .armTimer(.handshakeWait, seconds: 2)])
+            == [.open(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
         #expect(m.keepaliveWithheld)
         _ = m.handle(.configured)
         #expect(m.state == .monitoring)
-        #expect(withoutLogs(m.handle(.pathRecovered)) == [.cancelTimer(.handshakeWait), .setKeepalive(25)])
+        #expect(withoutLogs(m.handle(.pathRecovered)) == [.endOpening, .setKeepalive(25)])
         #expect(!m.keepaliveWithheld)
     }
 
@@ -97,19 +99,19 @@ import Testing
         _ = m.handle(.published)
         _ = m.handle(.remoteEndpoint(theirs, fresh(initiator: false)))
         _ = m.handle(.configured)
-        #expect(m.handle(.handshakeCompleted) == [.cancelTimer(.handshakeWait), .setKeepalive(25)])
+        #expect(m.handle(.handshakeCompleted) == [.endOpening, .setKeepalive(25)])
         #expect(m.handle(.handshakeCompleted) == [], "only once")
-        #expect(m.handle(.timerFired(.handshakeWait)) == [], "a late timer changes nothing")
+        #expect(m.handle(.initiate("late")) == [], "a late decision of the opening changes nothing")
     }
 
-    @Test func theResponderInitiatesWhenNoHandshakeCameInTime() {
+    @Test func theOpeningSaysWhenToInitiate() {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
         _ = m.handle(.remoteEndpoint(theirs, fresh(initiator: false)))
         _ = m.handle(.configured)
-        #expect(withoutLogs(m.handle(.timerFired(.handshakeWait))) == [.setKeepalive(25)])
+        #expect(withoutLogs(m.handle(.initiate("the path is open"))) == [.setKeepalive(25)])
         #expect(!m.keepaliveWithheld)
         #expect(m.handle(.handshakeCompleted) == [])
         #expect(m.state == .monitoring)
@@ -137,7 +139,8 @@ import Testing
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.setEndpoint(theirs, keepalive: 0, kick: false)])
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.open(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
+        #expect(!m.keepaliveWithheld, "nothing to give back: no keepalive")
     }
 
     // MARK: Refresh and roaming
@@ -290,12 +293,13 @@ import Testing
 
     @Test func aDeviceResetWritesTheUnchangedEndpointAgain() {
         var m = monitoring()
-        #expect(withoutLogs(m.handle(.deviceReset("wg0 re-created"))) == [.cancelTimer(.handshakeWait), .cancelTimer(.refresh), .discover])
+        #expect(withoutLogs(m.handle(.deviceReset("wg0 re-created"))) == [.endOpening, .cancelTimer(.refresh), .discover])
         #expect(m.configuredEndpoint == nil)
         _ = m.handle(.discovered(mine))
         _ = m.handle(.published)
-        // The record still says `theirs`, but the new device has no endpoint: write it.
-        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
+        // The record still says `theirs`, but the new device has no endpoint (nor a session):
+        // write it and open the path again.
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, fresh()))) == [.open(theirs), .setEndpoint(theirs, keepalive: 0, kick: false)])
     }
 
     @Test func aNetworkChangeCutsARetryWaitShort() {
@@ -416,7 +420,7 @@ import Testing
 
     @Test func stopCancelsTimersAndIgnoresLateCompletions() {
         var m = monitoring()
-        #expect(m.handle(.stop) == [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)])
+        #expect(m.handle(.stop) == [.cancelTimer(.retry), .cancelTimer(.refresh), .endOpening])
         #expect(m.state == .stopped)
         #expect(m.handle(.discovered(mine)) == [])
         #expect(m.handle(.timerFired(.refresh)) == [])

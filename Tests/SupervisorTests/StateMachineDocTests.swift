@@ -99,6 +99,8 @@ import Testing
         case .publish: "publish"
         case .readRemote: "readRemote"
         case .punch: "punch"
+        case .open: "open"
+        case .endOpening: "endOpening"
         case .setEndpoint(_, let keepalive, let kick): kick ? "setEndpoint(kick)" : keepalive == 0 ? "setEndpoint(0)" : "setEndpoint"
         case .setKeepalive: "setKeepalive"
         case .armTimer(let timer, _): "arm(\(timer))"
@@ -159,7 +161,7 @@ import Testing
             Variant(token: "deviceReset", tags: [], event: .deviceReset("wg0 re-created")),
             Variant(token: "timerFired(retry)", tags: [], event: .timerFired(.retry)),
             Variant(token: "timerFired(refresh)", tags: [], event: .timerFired(.refresh)),
-            Variant(token: "timerFired(handshakeWait)", tags: [], event: .timerFired(.handshakeWait)),
+            Variant(token: "initiate", tags: [], event: .initiate("the path is open")),
             Variant(token: "stop", tags: [], event: .stop),
         ]
         // Our mapping: the one published, or a new one.

@@ -40,6 +40,8 @@ final class InterfaceRuntime {
     var watch = DeviceWatch()
     /// One STUN exchange per WireGuard port, shared by the interface's peers.
     private(set) lazy var discovery = PortDiscovery(loop: loop)
+    /// The raw sockets that hear the partners' punches while some peer opens its path.
+    private(set) lazy var punches = PunchHub(loop: loop)
 
     init(name: String, loop: EventLoop, backend: WireGuardBackend, backendChoice: WireGuardBackendChoice = .auto,
          stunServers: [String]) {

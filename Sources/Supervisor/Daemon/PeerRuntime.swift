@@ -58,9 +58,10 @@ final class PeerRuntime {
     private var operation = 0
     private lazy var retryTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.handle(.timerFired(.retry)) }
     private lazy var refreshTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.handle(.timerFired(.refresh)) }
-    private lazy var handshakeWaitTimer = TimerWatcher(loop: interface.loop) { [unowned self] in
-        self.handle(.timerFired(.handshakeWait))
-    }
+    /// First contact's opening (docs/first-contact.md), while it runs: the rules, the partner's
+    /// endpoint it punches, the listener it punches through and the pair's punch tags.
+    private var opening: (rules: Opening, endpoint: Endpoint, listener: PunchListener, tags: PunchAuthenticator)?
+    private lazy var openingTimer = TimerWatcher(loop: interface.loop) { [unowned self] in self.openingTick() }
     /// Called after every event with the new state (the daemon watches for -oneshot).
     var onStateChange: ((PeerRuntime) -> Void)?
     /// Whether stores that notify changes are watched for the peer's record (event mode; the
@@ -108,6 +109,7 @@ final class PeerRuntime {
     func observe(_ state: WireGuardPeerState, now: Double) {
         if state.lastHandshake > lastHandshakeSeen {
             lastHandshakeSeen = state.lastHandshake
+            if opening != nil { endOpening(because: "a handshake completed") }
             handle(.handshakeCompleted)
         }
         noteReading(state, now: now)
@@ -399,6 +401,8 @@ final class PeerRuntime {
         case .setEndpoint(let endpoint, let keepalive, let kick): setEndpoint(endpoint, keepalive: keepalive, kick: kick)
         case .setKeepalive(let keepalive): setKeepalive(keepalive)
         case .punch(let endpoint): punch(endpoint)
+        case .open(let endpoint): open(endpoint)
+        case .endOpening: endOpening()
         case .armTimer(let timer, let seconds): self.timer(timer).start(after: seconds)
         case .cancelTimer(let timer): self.timer(timer).stop()
         case .log(.info, let message): logger.info("\(message)")
@@ -410,7 +414,6 @@ final class PeerRuntime {
         switch which {
         case .retry: retryTimer
         case .refresh: refreshTimer
-        case .handshakeWait: handshakeWaitTimer
         }
     }
 
@@ -532,6 +535,96 @@ final class PeerRuntime {
         } catch {
             logger.warning("setting the keepalive failed: \(error)")
         }
+    }
+
+    // MARK: First contact
+
+    /// Starts opening the path to `endpoint` (the machine's `open`): listen for the partner's
+    /// punches, punch, and let `Opening` say when we initiate.
+    private func open(_ endpoint: Endpoint) {
+        endOpening()
+        guard let device = interface.lastDevice, let keys = interface.keys,
+              let tags = PunchAuthenticator(ownPrivate: keys.privateKey, peerPublic: peerKey) else {
+            return handle(.initiate("no keys or device to open the path with"))
+        }
+        let listener: PunchListener
+        do {
+            listener = try interface.punches.register(endpoint, port: device.listenPort, fwmark: device.fwmark) {
+                [weak self] heard in self?.openingHeard(heard)
+            }
+        } catch {
+            logger.warning("cannot listen for the partner's punches (\(error)): initiating at once")
+            return handle(.initiate("no raw socket to punch through"))
+        }
+        let rules = Opening(weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes), now: WallClock.now())
+        opening = (rules, endpoint, listener, tags)
+        logger.debug("opening the path", metadata: ["endpoint": "\(endpoint)", "role": rules.weInitiate ? "initiator" : "responder"])
+        carryOutOpening(rules.startActions)
+    }
+
+    /// Stops the opening (a handshake, a new cycle, a stop).
+    private func endOpening(because why: String? = nil) {
+        guard let current = opening else { return }
+        opening = nil
+        openingTimer.stop()
+        interface.punches.unregister(current.endpoint)
+        if let why { logger.debug("opening over: \(why)") }
+    }
+
+    private func openingTick() {
+        guard var current = opening else { return }
+        let actions = current.rules.tick(now: WallClock.now())
+        opening = current
+        carryOutOpening(actions)
+    }
+
+    /// What the listener heard from the partner's endpoint. A punch whose tag does not verify is
+    /// ignored (logged at debug: anyone can send to our port).
+    private func openingHeard(_ heard: PunchListener.Heard) {
+        guard var current = opening else { return }
+        let now = WallClock.now()
+        switch heard {
+        case .initiation:
+            logger.debug("handshake initiation from the partner arrived")
+            current.rules.heardInitiation(now: now)
+            opening = current
+            scheduleOpening()
+        case .punch(let punch):
+            let signed = PunchMessage.signedBytes(transactionID: punch.transactionID, seen: punch.seen)
+            guard current.tags.verify(received: signed, tag: punch.tag) else {
+                return logger.debug("ignored a punch that is not the partner's", metadata: ["from": "\(current.endpoint)"])
+            }
+            if current.rules.partnerSeenAt == nil {
+                logger.debug("the partner's punch arrived", metadata: ["seen": "\(punch.seen)"])
+            }
+            let actions = current.rules.heardPunch(seen: punch.seen, now: now)
+            opening = current
+            carryOutOpening(actions)
+        }
+    }
+
+    private func carryOutOpening(_ actions: [Opening.Action]) {
+        for action in actions {
+            guard let current = opening else { return }
+            switch action {
+            case .punch(let seen):
+                let id = StunTransactionID()
+                let tag = current.tags.tag(sending: PunchMessage.signedBytes(transactionID: id, seen: seen))
+                do {
+                    try current.listener.send(PunchMessage(transactionID: id, seen: seen, tag: tag).bytes, to: current.endpoint)
+                } catch {
+                    logger.debug("punch to \(current.endpoint) failed: \(error)")
+                }
+            case .initiate(let reason):
+                handle(.initiate("\(reason)"))
+            }
+        }
+        scheduleOpening()
+    }
+
+    private func scheduleOpening() {
+        guard let wake = opening?.rules.nextWake else { return openingTimer.stop() }
+        openingTimer.start(after: max(0.001, wake - WallClock.now()))
     }
 
     /// One datagram from WireGuard's port to the peer, opening our NAT for its handshake. A

@@ -159,7 +159,7 @@ public struct PeerHistory: Sendable {
         case .deviceReset(let what): return "WireGuard device reset (\(what))"
         case .timerFired(.retry): return "retry timer"
         case .timerFired(.refresh): return "refresh interval elapsed"
-        case .timerFired(.handshakeWait): return "no handshake from the initiator"
+        case .initiate(let why): return "initiating: \(why)"
         case .stop: return "stopped"
         }
     }

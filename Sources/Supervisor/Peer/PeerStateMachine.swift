@@ -76,22 +76,21 @@ public struct PeerStateMachine: Sendable {
         /// The WireGuard device was re-created (or its listen port changed): whatever we wrote to
         /// it is gone, so the endpoint must be written again even if the record did not change.
         case deviceReset(String)
+        /// The opening (`Opening`, first contact) decided that we initiate the handshake now; the
+        /// reason is for the log.
+        case initiate(String)
         /// A timer armed by `armTimer` fired.
         case timerFired(Timer)
         /// The daemon is shutting down.
         case stop
     }
 
-    /// The three timers a peer owns.
+    /// The two timers a peer owns.
     public enum Timer: Equatable, Sendable {
         /// Backoff before retrying a failed step, or the next poll of the peer's record.
         case retry
         /// The long fallback interval after which everything is refreshed.
         case refresh
-        /// How long the responder waits for the initiator's handshake before starting one itself
-        /// (the initiator's kick can reach our NAT before our punch opened it; WireGuard then
-        /// waits 5 s before its next initiation).
-        case handshakeWait
     }
 
     /// What the daemon must do.
@@ -104,8 +103,15 @@ public struct PeerStateMachine: Sendable {
         /// Read, authenticate and decrypt the peer's record.
         case readRemote
         /// Send one UDP datagram from WireGuard's port to `endpoint`, opening our NAT for the
-        /// peer's handshake without starting one ourselves.
+        /// peer's handshake without starting one ourselves (a session exists: nothing else is
+        /// needed).
         case punch(Endpoint)
+        /// First contact (no session): open the path to `endpoint` with an `Opening` — punches
+        /// both ways, and the handshake initiated by one side once the path is open; its decision
+        /// to initiate comes back as `initiate`.
+        case open(Endpoint)
+        /// The opening is over or moot (a handshake, a new cycle, a stop): stop punching.
+        case endOpening
         /// Set the peer's endpoint and persistent keepalive in WireGuard, nothing else. With
         /// `kick`, keepalive goes 0 → `keepalive` so WireGuard sends at once.
         case setEndpoint(Endpoint, keepalive: Int, kick: Bool)
@@ -143,13 +149,11 @@ public struct PeerStateMachine: Sendable {
         public var pollCap: Double
         /// Relative jitter applied to every delay (0.2 = ±20 %).
         public var jitter: Double
-        /// Seconds the responder waits for the initiator's handshake before initiating itself.
-        public var handshakeWait: Double
 
         /// Settings with the daemon's defaults for the timing.
         public init(refreshInterval: Double, keepalive: Int = 25,
                     retryBase: Double = 1, retryCap: Double = 60, pollBase: Double = 0.25, pollCap: Double = 30,
-                    jitter: Double = 0.2, handshakeWait: Double = 2) {
+                    jitter: Double = 0.2) {
             self.refreshInterval = refreshInterval
             self.keepalive = keepalive
             self.retryBase = retryBase
@@ -157,7 +161,6 @@ public struct PeerStateMachine: Sendable {
             self.pollBase = pollBase
             self.pollCap = pollCap
             self.jitter = jitter
-            self.handshakeWait = handshakeWait
         }
     }
 
@@ -189,7 +192,8 @@ public struct PeerStateMachine: Sendable {
     public private(set) var consecutiveFailures = 0
     /// The repair in progress; nil when the path is believed good.
     public private(set) var repair: Repair?
-    /// True while, as the responder, we hold keepalive at 0 so as not to start a handshake.
+    /// True while, at first contact, we hold keepalive at 0 so as not to start a handshake before
+    /// the opening says the path is open.
     public private(set) var keepaliveWithheld = false
     private var random: Jitter
 
@@ -232,7 +236,7 @@ public struct PeerStateMachine: Sendable {
         case .deviceReset(let what): return deviceReset(what)
         case .timerFired(.retry): return retryElapsed()
         case .timerFired(.refresh): return refreshElapsed()
-        case .timerFired(.handshakeWait): return handshakeWaitElapsed()
+        case .initiate(let why): return initiate(why)
         }
     }
 
@@ -248,7 +252,7 @@ public struct PeerStateMachine: Sendable {
 
     private mutating func stop() -> [Action] {
         state = .stopped
-        return [.cancelTimer(.retry), .cancelTimer(.refresh), .cancelTimer(.handshakeWait)]
+        return [.cancelTimer(.retry), .cancelTimer(.refresh), .endOpening]
     }
 
     private mutating func discovered(_ endpoints: PublicEndpoints) -> [Action] {
@@ -388,24 +392,24 @@ public struct PeerStateMachine: Sendable {
     private mutating func deviceReset(_ what: String) -> [Action] {
         configuredEndpoint = nil
         keepaliveWithheld = false
-        return [.cancelTimer(.handshakeWait)] + pathFailed(.network(what))
+        return [.endOpening] + pathFailed(.network(what))
     }
 
-    /// The responder gives back the keepalive it withheld, once a handshake proves the path.
+    /// The keepalive withheld at first contact is given back once a handshake proves the path.
     private mutating func restoreKeepalive() -> [Action] {
         guard keepaliveWithheld else { return [] }
         keepaliveWithheld = false
-        return [.cancelTimer(.handshakeWait), .setKeepalive(settings.keepalive)]
+        return [.endOpening, .setKeepalive(settings.keepalive)]
     }
 
-    /// No handshake reached the responder in `handshakeWait`: the initiator's first initiation
-    /// was most likely dropped by our NAT before the punch opened it. It is not in flight any
-    /// more, so starting one ourselves (keepalive 0 → N) cannot collide with it.
-    private mutating func handshakeWaitElapsed() -> [Action] {
+    /// The opening decided we initiate (the path is open, or the initiator's limit was spent, or
+    /// the partner never punches): the withheld keepalive goes 0 → N, which makes WireGuard send
+    /// at once (an initiation, since there is no session). The opening goes on (its punches and
+    /// answers) until a handshake ends it.
+    private mutating func initiate(_ why: String) -> [Action] {
         guard keepaliveWithheld else { return [] }
         keepaliveWithheld = false
-        return [.log(.info, "no handshake from the initiator in \(DurationText.span(settings.handshakeWait)): initiating"),
-                .setKeepalive(settings.keepalive)]
+        return [.log(.info, "initiating the handshake: \(why)"), .setKeepalive(settings.keepalive)]
     }
 
     /// The path works again: the repair ends, a withheld keepalive is given back, and a machine
@@ -416,7 +420,7 @@ public struct PeerStateMachine: Sendable {
         var actions: [Action] = [.log(.info, "path recovered")]
         if keepaliveWithheld {
             keepaliveWithheld = false
-            actions += [.cancelTimer(.handshakeWait), .setKeepalive(settings.keepalive)]
+            actions += [.endOpening, .setKeepalive(settings.keepalive)]
         }
         if case .waitingToRetry = state, configuredEndpoint != nil {
             actions += enterMonitoring()
@@ -448,18 +452,19 @@ public struct PeerStateMachine: Sendable {
         return [.log(.info, "remote endpoint \(endpoint)")] + configure(endpoint, context)
     }
 
-    /// How to write `endpoint`: the initiator sets it and kicks; the responder punches its NAT
-    /// open toward the peer and, unless the session is still valid (then nothing it sends starts
-    /// a handshake), holds keepalive at 0 until the path works, so it never initiates too.
+    /// How to write `endpoint`. With a session (a handshake < 170 s ago) nothing we send starts
+    /// a handshake: the initiator sets it and kicks (its keepalive moves the session there); the
+    /// responder punches its NAT open toward the peer first. At first contact (no session) both
+    /// sides hold keepalive at 0, so that WireGuard does not spend its one initiation per 5 s on
+    /// a path that is not open yet, and open the path (`Opening`): it says when we initiate.
     private mutating func configure(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
         let keepalive = settings.keepalive
-        if context.weInitiate || context.sessionValid {
+        if context.sessionValid {
             return (context.weInitiate ? [] : [.punch(endpoint)])
                 + [.setEndpoint(endpoint, keepalive: keepalive, kick: keepalive > 0)]
         }
         keepaliveWithheld = keepalive > 0
-        return [.punch(endpoint), .setEndpoint(endpoint, keepalive: 0, kick: false)]
-            + (keepaliveWithheld ? [.armTimer(.handshakeWait, seconds: settings.handshakeWait)] : [])
+        return [.open(endpoint), .setEndpoint(endpoint, keepalive: 0, kick: false)]
     }
 
     /// Waits, then runs the cycle again (discover; publish only if we moved; read the record).
