@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# First contact with traffic already flowing (issue #13, docs/first-contact.md): one scene, used by
+# tests/e2e/test_first_contact.sh and bench/skeleton.sh. Source after lib.sh (and stores_lib.sh for
+# STORE=opendht).
+
+## first_contact_scene OFFSET FIRST TRAFFIC STORE [BOUND] — the two-NAT topology, wireguard-go in A
+## (10.99.0.1) and B (10.99.0.2) paired with no endpoint; traffic into the tunnel from before either
+## daemon starts (TRAFFIC: none, both, initiator, responder, A or B: a ping every 0.2 s from that
+## side to the other's tunnel address); the daemon of FIRST (A, B, initiator or responder) starts,
+## then OFFSET seconds later the other's. STORE: file or opendht. Prints "SECONDS INITIATOR HOW": from the
+## later start to both sides having a handshake (polled every 0.05 s), the initiating peer, and
+## which rule started the handshake (from the logs). Fails after BOUND (default 40) seconds.
+first_contact_scene() {
+    local offset=$1 first=$2 traffic=$3 store=$4 bound=${5:-40}
+    topo_two_nats eim eim
+    start_stun
+    [[ $store == opendht ]] && start_opendht
+    start_wg A 10.99.0.1/24
+    start_wg B 10.99.0.2/24
+    wg_pair A B
+    local initiator responder
+    initiator=$(wg_initiator A B)
+    responder=$([[ $initiator == A ]] && echo B || echo A)
+    case $first in
+        initiator) first=$initiator ;;
+        responder) first=$responder ;;
+        A | B) ;;
+        *) e2e_fail "first_contact_scene: first must be A, B, initiator or responder" ;;
+    esac
+    local second
+    second=$([[ $first == A ]] && echo B || echo A)
+    local senders=()
+    case $traffic in
+        none) ;;
+        both) senders=(A B) ;;
+        initiator) senders=("$initiator") ;;
+        responder) senders=("$responder") ;;
+        A | B) senders=("$traffic") ;;
+        *) e2e_fail "first_contact_scene: traffic must be none, both, initiator, responder, A or B" ;;
+    esac
+    local s other
+    for s in "${senders[@]}"; do
+        other=$([[ $s == A ]] && echo B || echo A)
+        inpeer_bg "$s" "traffic-$s" ping -n -i 0.2 "${E2E_TUN_IP[$other]}"
+    done
+    local conf_a conf_b
+    if [[ $store == opendht ]]; then
+        local plugins="  dht: $(opendht_plugin_yaml)"
+        conf_a=$(write_store_config A B "plugin: dht" "$plugins")
+        conf_b=$(write_store_config B A "plugin: dht" "$plugins")
+    else
+        conf_a=$(write_stunmesh_config A B)
+        conf_b=$(write_stunmesh_config B A)
+    fi
+    # Let the traffic spend WireGuard's initiations first (it does so at once without an endpoint).
+    sleep 1
+    local conf_first conf_second
+    conf_first=$([[ $first == A ]] && echo "$conf_a" || echo "$conf_b")
+    conf_second=$([[ $first == A ]] && echo "$conf_b" || echo "$conf_a")
+    start_stunmeshd "$first" "$conf_first"
+    sleep "$offset"
+    local t0
+    t0=$(now_ts)
+    start_stunmeshd "$second" "$conf_second"
+    has_handshake() { inpeer "$1" wg show wg0 latest-handshakes | awk '$2 > 0 { ok = 1 } END { exit !ok }'; }
+    local deadline=$((SECONDS + bound))
+    until has_handshake A && has_handshake B; do
+        daemons_alive
+        ((SECONDS < deadline)) || e2e_fail "first contact (offset $offset s, peer$first first (initiator peer$initiator), traffic $traffic," \
+            "$store store): no handshake within $bound s of the later start"
+        sleep 0.05
+    done
+    local took how
+    took=$(seconds_since "$t0")
+    how=$(cat "$(daemon_log A)" "$(daemon_log B)" | sed -n 's/.*msg="initiating the handshake: \([^"]*\)".*/\1/p' |
+        head -n 1 | tr ' ' '_')
+    echo "$took $initiator ${how:-wireguard_retry}"
+}
