@@ -384,7 +384,7 @@ import Testing
         #expect(m.handle(.timerFired(.retry)) == [.publish(mapping: mine)])
     }
 
-    @Test(arguments: [Machine.Event.remoteMissing, .remoteRejected("forged"), .remoteReadFailed("io")])
+    @Test(arguments: [Machine.Event.remoteMissing(pollEvery: 6), .remoteRejected("forged"), .remoteReadFailed("io")])
     func anUnusableRemoteRecordIsRetriedAndWireGuardUntouched(_ event: Machine.Event) {
         var m = machine()
         _ = m.handle(.start)
@@ -395,6 +395,26 @@ import Testing
         #expect(withoutLogs(actions) == [.armTimer(.retry, seconds: 1)])
         #expect(m.state == .waitingToRetry(.readRemote))
         #expect(m.handle(.timerFired(.retry)) == [.readRemote])
+    }
+
+    @Test func aMissingRecordIsReadAgainAtTheStoresCadenceNeverLaterHoweverLongItIsMissing() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        var delays: [Double] = []
+        var logs = 0
+        for _ in 0..<12 {
+            let actions = m.handle(.remoteMissing(pollEvery: 6))
+            logs += actions.count { if case .log = $0 { true } else { false } }
+            for case .armTimer(.retry, let seconds) in actions { delays.append(seconds) }
+            #expect(m.handle(.timerFired(.retry)) == [.readRemote])
+        }
+        #expect(delays == [1, 2, 4] + Array(repeating: 6, count: 9), "the retry backoff while shorter, then the cadence")
+        #expect(logs == 1, "one line for the whole wait")
+        // A record ends the wait; a later miss starts over with the backoff.
+        _ = m.handle(.remoteEndpoint(theirs, fresh()))
+        #expect(m.consecutiveFailures == 0)
     }
 
     @Test func aRejectedRecordWhileMonitoringKeepsTheConfiguredEndpoint() {

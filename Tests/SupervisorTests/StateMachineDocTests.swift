@@ -146,7 +146,7 @@ import Testing
             Variant(token: "discoveryFailed", tags: [], event: .discoveryFailed("x")),
             Variant(token: "published", tags: [], event: .published),
             Variant(token: "publishFailed", tags: [], event: .publishFailed("x")),
-            Variant(token: "remoteMissing", tags: [], event: .remoteMissing),
+            Variant(token: "remoteMissing", tags: [], event: .remoteMissing(pollEvery: 6)),
             Variant(token: "remoteRejected", tags: [], event: .remoteRejected("x")),
             Variant(token: "remoteReadFailed", tags: [], event: .remoteReadFailed("x")),
             Variant(token: "configured", tags: [], event: .configured),

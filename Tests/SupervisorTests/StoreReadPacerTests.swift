@@ -34,4 +34,17 @@ import Testing
         #expect(cloudflare.perMinute == 24, "a tenth of 1200 calls per 5 minutes")
         #expect(budget(.openDHT(endpoints: ["http://a"], magic: "m", timeout: 5)).perMinute == 20)
     }
+
+    @Test func peersWaitingForAMissingRecordShareHalfTheBudgetAndNeverPollFasterThanTwoSeconds() {
+        let dht = StoreReadPacer.Budget(burst: 5, perSecond: 1.0 / 3)
+        #expect(StoreReadPacer.missingPollInterval(budget: dht, waiting: 1) == 6)
+        #expect(StoreReadPacer.missingPollInterval(budget: dht, waiting: 10) == 60)
+        #expect(StoreReadPacer.missingPollInterval(budget: dht, waiting: 0) == 6, "the asking peer counts")
+        let file = StoreReadPacer.Budget(burst: 20, perSecond: 10)
+        #expect(StoreReadPacer.missingPollInterval(budget: file, waiting: 1) == 2)
+        #expect(StoreReadPacer.missingPollInterval(budget: file, waiting: 1000) == 200)
+        // 1,000 waiting peers at their cadence read at half the budget: within it.
+        let reads = 1000 / StoreReadPacer.missingPollInterval(budget: dht, waiting: 1000)
+        #expect(reads <= dht.perSecond * StoreReadPacer.missingShare + 1e-9)
+    }
 }

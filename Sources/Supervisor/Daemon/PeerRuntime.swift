@@ -489,7 +489,7 @@ final class PeerRuntime {
         records.read(keys: keys, completion: completion { (me: PeerRuntime, read: RecordExchange.Read) in
             switch read {
             case .failed(let why): me.handle(.remoteReadFailed(why))
-            case .missing: me.handle(.remoteMissing)
+            case .missing: me.handle(.remoteMissing(pollEvery: me.records.missingPollInterval))
             case .rejected(let why): me.handle(.remoteRejected(why))
             case .record(let record, _, let since): me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
             }

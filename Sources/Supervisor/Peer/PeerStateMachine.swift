@@ -54,8 +54,11 @@ public struct PeerStateMachine: Sendable {
         /// The peer's record was read, authenticated and decrypted; this is its endpoint, with
         /// what WireGuard says about the peer right now.
         case remoteEndpoint(Endpoint, RemoteContext)
-        /// The store has no record for the peer yet.
-        case remoteMissing
+        /// The store has no record for the peer yet; read again at the latest after `pollEvery`
+        /// seconds (the stores' read budget shared by the peers waiting on them:
+        /// `StoreReadPacer.missingPollInterval`), so a partner that starts later is seen within
+        /// that, however long it has been missing.
+        case remoteMissing(pollEvery: Double)
         /// A record was there but was corrupt, forged, or unusable; it is ignored.
         case remoteRejected(String)
         /// The store could not be read.
@@ -222,7 +225,7 @@ public struct PeerStateMachine: Sendable {
         case .published: return published()
         case .publishFailed(let reason): return failed(in: .publishing, .publish, "publish failed: \(reason)")
         case .remoteEndpoint(let endpoint, let context): return remoteRead(endpoint, context)
-        case .remoteMissing: return failed(in: .awaitingRemote, .readRemote, "no record from the peer yet")
+        case .remoteMissing(let every): return missing(pollEvery: every)
         case .remoteRejected(let reason):
             return failed(in: .awaitingRemote, .readRemote, "ignored the peer's record: \(reason)")
         case .remoteReadFailed(let reason):
@@ -338,6 +341,21 @@ public struct PeerStateMachine: Sendable {
     /// `publishing` or `awaitingRemote`); in any other state it is a late answer and ignored.
     private mutating func failed(in running: State, _ step: Step, _ reason: String) -> [Action] {
         state == running ? fail(step, reason: reason) : []
+    }
+
+    /// The partner has not published yet: read again on the retry backoff while that is shorter
+    /// than the stores' cadence for missing records, then at that cadence (never an unbounded
+    /// backoff: a partner that starts an hour later is seen as soon as one that starts a minute
+    /// later). Logged at the first miss only.
+    private mutating func missing(pollEvery: Double) -> [Action] {
+        guard state == .awaitingRemote else { return [] }
+        consecutiveFailures += 1
+        state = .waitingToRetry(.readRemote)
+        let backoff = delay(base: settings.retryBase, cap: settings.retryCap, attempt: consecutiveFailures)
+        let delay = min(backoff, settings.jitter > 0 ? random.spread(pollEvery, by: settings.jitter) : pollEvery)
+        let log: [Action] = consecutiveFailures == 1
+            ? [.log(.info, "no record from the peer yet; reading again every \(DurationText.span(pollEvery)) at most")] : []
+        return log + [.armTimer(.retry, seconds: delay)]
     }
 
     private mutating func retryElapsed() -> [Action] {

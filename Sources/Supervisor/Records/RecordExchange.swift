@@ -83,6 +83,12 @@ public final class RecordExchange {
     /// Each store's health, in config order.
     public var health: [StoreHealth] { lanes.map(\.currentHealth) }
 
+    /// How soon to read again while the partner's record is missing: the slowest of the peer's
+    /// stores' cadences (`StoreReadPacer.missingPollInterval`; every read goes to every store).
+    var missingPollInterval: Double {
+        lanes.map { $0.pacer?.missingPollInterval ?? StoreReadPacer.missingFloor }.max() ?? StoreReadPacer.missingFloor
+    }
+
     init(peerKey: WireGuardKey, lanes: [StoreLane], loop: EventLoop, logger: Logger,
          grace: Double = RecordExchange.defaultGrace, wallClock: @escaping () -> Double = WallClock.now,
          unixTime: @escaping () -> Int = WallClock.unixSeconds) {

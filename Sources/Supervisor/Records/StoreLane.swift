@@ -125,6 +125,7 @@ final class StoreLane {
         pending.timer?.stop()
         pending.timer = nil
         note(result.map { _ in () }, .get, startedAt: pending.startedAt)
+        if case .success(let value) = result { pacer?.noteRead(key: key, found: value != nil) }
         for waiter in pending.waiters { waiter(result) }
     }
 

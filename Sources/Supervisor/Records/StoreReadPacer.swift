@@ -62,6 +62,22 @@ public struct StoreReadPacer: Equatable, Sendable {
         return copy.available(now: now)
     }
 
+    /// The shortest wait between two reads for a partner that has not published yet.
+    public static let missingFloor = 2.0
+    /// The share of the read budget that peers waiting for a missing record may use together (the
+    /// rest stays for repairs and refreshes).
+    public static let missingShare = 0.5
+
+    /// How often a peer whose partner's record is missing may read this store again, when
+    /// `waiting` peers of this daemon wait on it: they share half the budget, and never more
+    /// often than every 2 s. A partner that starts later is seen within this interval (or at
+    /// once through a store that notifies changes); and it never grows past it (no unbounded
+    /// backoff). File store: 2 s up to 10 waiting peers; OpenDHT: 6 s for one, 60 s for ten;
+    /// Cloudflare (a tenth of the account's 1,200 calls / 5 min): 5 s for one.
+    public static func missingPollInterval(budget: Budget, waiting: Int) -> Double {
+        max(missingFloor, Double(max(1, waiting)) / (budget.perSecond * missingShare))
+    }
+
     private mutating func refill(now: Double) {
         if let lastRefill, now > lastRefill {
             tokens = min(budget.burst, tokens + (now - lastRefill) * budget.perSecond)
@@ -76,7 +92,20 @@ final class SharedReadPacer {
     /// The decisions.
     var pacer: StoreReadPacer
 
+    /// The store keys whose last read found no record (peers waiting for a partner).
+    private(set) var missing: Set<String> = []
+
     init(budget: StoreReadPacer.Budget) { pacer = StoreReadPacer(budget: budget) }
+
+    /// A read of `key` found a record, or not.
+    func noteRead(key: String, found: Bool) {
+        if found { missing.remove(key) } else { missing.insert(key) }
+    }
+
+    /// See `StoreReadPacer.missingPollInterval`.
+    var missingPollInterval: Double {
+        StoreReadPacer.missingPollInterval(budget: pacer.budget, waiting: missing.count)
+    }
 
     /// See `StoreReadPacer.delay`.
     func delay(now: Double) -> Double { pacer.delay(now: now) }
