@@ -11,7 +11,16 @@
 #      public partner; both partners are real wireguard-go peers with their own stunmeshd, so both
 #      tunnels are up and monitored): VmRSS from /proc, for the release binary and the static one.
 #
+#   4. with --first-contact (only that is measured): first contact with traffic already flowing
+#      (docs/first-contact.md; tests/e2e/first_contact_lib.sh's scene): from the later daemon's
+#      start to both sides having a handshake, file store, for traffic none / from the initiator /
+#      from the responder / both ways (a ping every 0.2 s from before either daemon starts), start
+#      offsets 0, 3 and 25 s and both start orders; plus OpenDHT without traffic. Every cell RUNS
+#      times (default 5) for each binary given by --base (the parent commit's) and the daemon,
+#      at the same time; p50 / p95 / max per cell.
+#
 #   bash bench/skeleton.sh [-n RUNS] [--no-static]
+#   bash bench/skeleton.sh --first-contact [-n RUNS] [--base OLD_BINARY]
 # Needs root, the e2e packages (scripts/install-deps) and a release build (swift build -c release;
 # or STUNMESHD=path). Not part of scripts/test.
 set -euo pipefail
@@ -42,6 +51,14 @@ case ${1:-} in
     echo "$(seconds_since "$t0") initiator=peer$(wg_initiator A B)"
     exit 0
     ;;
+--first-contact-run)
+    bin=$2 offset=$3 first=$4 traffic=$5 store=$6
+    source "$E2E_ROOT/tests/e2e/stores_lib.sh"
+    source "$E2E_ROOT/tests/e2e/first_contact_lib.sh"
+    E2E_STUNMESHD=$bin
+    first_contact_scene "$offset" "$first" "$traffic" "$store" 40
+    exit 0
+    ;;
 --rss-run)
     bin=$2 wait=$3
     hub_up 2 events "$bin"
@@ -60,15 +77,70 @@ case ${1:-} in
     ;;
 esac
 
-runs=10 static=1
+runs="" static=1 first_contact=0 base=""
 while (($# > 0)); do
     case $1 in
         -n) runs=$2; shift 2 ;;
         --no-static) static=0; shift ;;
-        *) echo "usage: $0 [-n RUNS] [--no-static]" >&2; exit 2 ;;
+        --first-contact) first_contact=1; shift ;;
+        --base) base=$2; shift 2 ;;
+        *) echo "usage: $0 [-n RUNS] [--no-static] | --first-contact [-n RUNS] [--base OLD_BINARY]" >&2; exit 2 ;;
     esac
 done
 bin=$(bench_binary)
+runs_given=$runs
+
+## first_contact_cells — "offset first traffic store" per line: the matrix of --first-contact.
+first_contact_cells() {
+    local traffic offset first
+    for traffic in none initiator responder both; do
+        for offset in 0 3 25; do
+            for first in initiator responder; do echo "$offset $first $traffic file"; done
+        done
+    done
+    for offset in 0 3 25; do echo "$offset initiator none opendht"; done
+}
+
+## first_contact_sweep BINARY RUN PREFIX — every cell once (bench_parallel's FUNCTION).
+first_contact_sweep() {
+    local b=$1 run=$2 prefix=$3 offset first traffic store line
+    while read -r offset first traffic store; do
+        line=$(bash "$BENCH_DIR/skeleton.sh" --first-contact-run "$b" "$offset" "$first" "$traffic" "$store" \
+            2>"$prefix.$offset-$first-$traffic-$store.log") || line="failed - -"
+        echo "$b $offset $first $traffic $store $line" >>"$prefix"
+    done < <(first_contact_cells)
+}
+
+if ((first_contact)); then
+    runs=${runs:-5}
+    echo "# bench/skeleton.sh --first-contact $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), $(wireguard-go --version 2>&1 | head -n 1)"
+    binaries=("$bin")
+    [[ -z $base ]] || binaries=("$base" "$bin")
+    echo "# daemons: ${binaries[*]}; $runs run(s) per cell and binary, the binaries at the same time"
+    all=$(mktemp)
+    bench_parallel "$runs" first_contact_sweep "${binaries[@]}" | tee "$all" | grep -v '^/' || true
+    echo
+    printf '| %-9s | %-6s | %-10s | %-7s |' traffic offset first store
+    for b in "${binaries[@]}"; do printf ' %-28s |' "$([[ $b == "$base" ]] && echo base || echo this) p50 / p95 / max (n)"; done
+    echo
+    while read -r offset first traffic store; do
+        printf '| %-9s | %-6s | %-10s | %-7s |' "$traffic" "${offset} s" "$first" "$store"
+        for b in "${binaries[@]}"; do
+            b=$(cd "$(dirname "$b")" && echo "$(pwd)/$(basename "$b")")
+            vals=$(mktemp)
+            awk -v b="$b" -v o="$offset" -v f="$first" -v t="$traffic" -v s="$store" \
+                '$1 == b && $2 == o && $3 == f && $4 == t && $5 == s { print $6 }' "$all" >"$vals"
+            read -r n p50 p95 max < <(bench_stats "$vals")
+            printf ' %-28s |' "$p50 / $p95 / $max ($n)"
+            rm -f "$vals"
+        done
+        echo
+    done < <(first_contact_cells)
+    echo
+    echo "how each handshake started (this binary): $(awk -v b="$bin" '$1 == b { print $8 }' "$all" | sort | uniq -c | sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
+    exit 0
+fi
+runs=${runs_given:-10}
 out=$(mktemp -d "${TMPDIR:-/tmp}/bench-skeleton.XXXXXX")
 echo "# bench/skeleton.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), $(wireguard-go --version 2>&1 | head -n 1)"
 echo "# daemon: $bin; raw results in $out"

@@ -9,7 +9,7 @@
 ## side to the other's tunnel address); the daemon of FIRST (A, B, initiator or responder) starts,
 ## then OFFSET seconds later the other's. STORE: file or opendht. Prints "SECONDS INITIATOR HOW": from the
 ## later start to both sides having a handshake (polled every 0.05 s), the initiating peer, and
-## which rule started the handshake (from the logs). Fails after BOUND (default 40) seconds.
+## which rules decided to initiate, in time order (from the logs; none: WireGuard's own retry). Fails after BOUND (default 40) seconds.
 first_contact_scene() {
     local offset=$1 first=$2 traffic=$3 store=$4 bound=${5:-40}
     topo_two_nats eim eim
@@ -72,7 +72,8 @@ first_contact_scene() {
     done
     local took how
     took=$(seconds_since "$t0")
-    how=$(cat "$(daemon_log A)" "$(daemon_log B)" | sed -n 's/.*msg="initiating the handshake: \([^"]*\)".*/\1/p' |
-        head -n 1 | tr ' ' '_')
+    # Every decision to initiate, in time order (the logs' lines start with their timestamp).
+    how=$(sort "$(daemon_log A)" "$(daemon_log B)" | sed -n 's/.*msg="initiating the handshake: \([^":(]*\).*/\1/p' |
+        sed 's/ *$//' | tr ' ' '_' | paste -sd '+')
     echo "$took $initiator ${how:-wireguard_retry}"
 }
