@@ -48,7 +48,7 @@ public final class Daemon {
     }
 
     /// Runs until SIGTERM or SIGINT (or, with `oneshot`, until every peer has its endpoint set
-    /// or `oneshotTimeout` passes). Returns the process exit status.
+    /// and its first-contact opening has started the handshake, or `oneshotTimeout` passes). Returns the process exit status.
     public func run(oneshot: Bool = false, oneshotTimeout: Double = 120) -> Int32 {
         for signal in [SIGTERM, SIGINT] {
             signals.append(SignalWatcher(loop: loop, signal: signal) { [unowned self] in
@@ -66,7 +66,9 @@ public final class Daemon {
             oneshotTimer?.start(after: oneshotTimeout)
             for peer in peers {
                 peer.onStateChange = { [unowned self] _ in
-                    if self.peers.allSatisfy({ $0.machine.state == .monitoring }) {
+                    // Configured, and not holding the keepalive at first contact: once we exit,
+                    // nothing would start the handshake (docs/first-contact.md).
+                    if self.peers.allSatisfy({ $0.machine.state == .monitoring && !$0.machine.keepaliveWithheld }) {
                         self.logger.info("oneshot: every peer is configured")
                         self.shutdown(status: 0)
                     }
