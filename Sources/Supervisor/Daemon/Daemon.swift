@@ -79,6 +79,7 @@ public final class Daemon {
                                                     "monitor": "\(monitor.mode.rawValue)"])
         for peer in peers {
             peer.watchesStores = monitor.mode == .events
+            peer.countersPolled = monitor.mode == .events
             peer.readingInterval = monitor.pollInterval
         }
         for peer in peers { peer.handle(.start) }

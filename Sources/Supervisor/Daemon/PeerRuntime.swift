@@ -67,6 +67,8 @@ final class PeerRuntime {
     /// Whether stores that notify changes are watched for the peer's record (event mode; the
     /// interval mode keeps stunmesh-go's refresh-only behaviour).
     var watchesStores = false
+    /// Whether the interface's poll feeds `observe` with WireGuard's counters (event mode).
+    var countersPolled = false
 
     init(name: String, interface: InterfaceRuntime, peerKey: WireGuardKey, settings: PeerConfig,
          records: RecordExchange, machineSettings: PeerStateMachine.Settings, seed: UInt64, logger: Logger,
@@ -107,11 +109,7 @@ final class PeerRuntime {
     /// Takes a WireGuard reading of this peer (from the interface's poll) and reports a change of
     /// judgement to the machine.
     func observe(_ state: WireGuardPeerState, now: Double) {
-        if state.lastHandshake > lastHandshakeSeen {
-            lastHandshakeSeen = state.lastHandshake
-            if opening != nil { endOpening(because: "a handshake completed") }
-            handle(.handshakeCompleted)
-        }
+        noteHandshake(state)
         noteReading(state, now: now)
         // While we lead a learned keepalive the follower stays silent on an idle flow: our
         // keepalives expect nothing back; as follower ours fire only when the leader's are late.
@@ -123,6 +121,14 @@ final class PeerRuntime {
         report(pathMonitor.observe(sample))
         endRepairOnTraffic()
         learnKeepalive(state, now: now)
+    }
+
+    /// A newer last-handshake time: the machine hears of it once, and an opening ends.
+    private func noteHandshake(_ state: WireGuardPeerState) {
+        guard state.lastHandshake > lastHandshakeSeen else { return }
+        lastHandshakeSeen = state.lastHandshake
+        if opening != nil { endOpening(because: "a handshake completed") }
+        handle(.handshakeCompleted)
     }
 
     /// Feeds the keepalive learner a reading and carries out what it asks.
@@ -572,6 +578,9 @@ final class PeerRuntime {
     }
 
     private func openingTick() {
+        // The interval mode reads no counters: while an opening runs, its own ticks look for the
+        // handshake that ends it (one device read per tick, 0.2 s apart at most).
+        if !countersPolled, let state = try? interface.backend.device().peer(peerKey.hex) { noteHandshake(state) }
         guard var current = opening else { return }
         let actions = current.rules.tick(now: WallClock.now())
         opening = current
