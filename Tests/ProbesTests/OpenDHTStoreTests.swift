@@ -120,4 +120,36 @@ import Testing
         #expect(try Self.get(reader, loop, String(repeating: "0f", count: 20))?.get() == .some(nil))
         #expect(writer.calls == 3 && reader.calls == 6)
     }
+
+    @Test(.timeLimit(.minutes(2))) func aListenHearsAPutThroughTheOtherProxyAndStopsWhenCancelled() throws {
+        let dht = try OpenDHTTestNetwork.start()
+        defer { dht.stop() }
+        let loop = EventLoop()
+        let client = try HTTPClient(loop: loop)
+        try #require(dht.waitUntilPutsWork(client, loop), "the two dhtnodes never accepted a put")
+        let listener = OpenDHTStore(loop: loop, client: client, endpoints: [dht.proxies[0]])
+        let writer = OpenDHTStore(loop: loop, client: client, endpoints: [dht.proxies[1]])
+        #expect(listener.watchCostsRequests)
+        var changes = 0
+        let watch = try #require(listener.watch(key: F.keyB) { changes += 1 })
+        #expect(changes == 0, "never inside watch")
+        #expect(listener.listening == 1)
+        // Let the listen reach the proxy, then put through the other one.
+        F.drive(loop, timeout: 1) { false }
+        #expect(try Self.set(writer, loop, F.keyB, Self.valueA)?.get() != nil)
+        F.drive(loop, timeout: 15) { changes > 0 }
+        #expect(changes >= 1, "the put reached the listen")
+        watch.cancel()
+        #expect(listener.listening == 0)
+        let seen = changes
+        #expect(try Self.set(writer, loop, F.keyB, Self.valueB)?.get() != nil)
+        F.drive(loop, timeout: 2) { false }
+        #expect(changes == seen, "nothing after cancel")
+        // A few listens per store at most: a peer beyond them is polled.
+        let many = (0..<OpenDHTStore.maximumListens).compactMap { _ in listener.watch(key: F.keyA) { } }
+        #expect(many.count == OpenDHTStore.maximumListens)
+        #expect(listener.watch(key: F.keyA) { } == nil)
+        for watch in many { watch.cancel() }
+        #expect(listener.listening == 0)
+    }
 }

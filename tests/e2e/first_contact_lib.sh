@@ -38,10 +38,17 @@ first_contact_scene() {
         A | B) senders=("$traffic") ;;
         *) e2e_fail "first_contact_scene: traffic must be none, both, initiator, responder, A or B" ;;
     esac
-    local s other
+    # With traffic on both sides, the second starts 0-5 s after the first (at random, as on real
+    # routers): each side's WireGuard retries its initiation every 5-5.33 s from its own start, so
+    # starting both at once would line the two retry clocks up (a case of its own, and the worst).
+    local s other lag=0
     for s in "${senders[@]}"; do
         other=$([[ $s == A ]] && echo B || echo A)
         inpeer_bg "$s" "traffic-$s" ping -n -i 0.2 "${E2E_TUN_IP[$other]}"
+        if ((${#senders[@]} == 2)) && [[ $s == "${senders[0]}" ]]; then
+            lag=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r / 32767 * 5 }')
+            sleep "$lag"
+        fi
     done
     local conf_a conf_b
     if [[ $store == opendht ]]; then

@@ -64,12 +64,17 @@ public final class HTTPClient {
 
     /// Starts `request`; `completion` runs later on the loop (never inside `send`) with the
     /// response, whatever its status, or the reason there is none. Returns a token for `cancel`.
+    /// With `onData` the body is streamed: each chunk goes to `onData` as it arrives (on the
+    /// loop, from inside libcurl's callback, so it must not call the client: defer anything
+    /// that might with `loop.soon`), no chunk larger than `maximumResponseSize`, and the
+    /// response's body is empty. For a long poll such as an OpenDHT listen.
     @discardableResult
-    public func send(_ request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> HTTPRequestToken {
+    public func send(_ request: HTTPRequest, onData: (([UInt8]) -> Void)? = nil,
+                     completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> HTTPRequestToken {
         nextID += 1
         let id = nextID
         do throws(HTTPError) {
-            let transfer = try HTTPTransfer(id: id, request: request, completion: completion)
+            let transfer = try HTTPTransfer(id: id, request: request, onData: onData, completion: completion)
             let code = ccurl_multi_add_handle(multi, transfer.easy)
             guard code == CURLM_OK else {
                 transfer.release()

@@ -23,6 +23,8 @@ final class HTTPTransfer {
     let id: UInt64
     let easy: UnsafeMutableRawPointer
     let completion: (Result<HTTPResponse, HTTPError>) -> Void
+    /// A streaming request's body goes here chunk by chunk instead of into the response.
+    private let onData: (([UInt8]) -> Void)?
     private let limit: Int
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
@@ -31,12 +33,14 @@ final class HTTPTransfer {
     private var overflowed = false
 
     /// Configures a handle for `request`; throws for a request that must not be sent.
-    init(id: UInt64, request: HTTPRequest, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
+    init(id: UInt64, request: HTTPRequest, onData: (([UInt8]) -> Void)? = nil,
+         completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         try Self.validate(request)
         guard let easy = ccurl_easy_init() else { throw HTTPError(code: 0, message: "curl_easy_init failed") }
         self.id = id
         self.easy = easy
         self.completion = completion
+        self.onData = onData
         self.limit = max(0, request.maximumResponseSize)
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -72,6 +76,14 @@ final class HTTPTransfer {
     }
 
     fileprivate func appendBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if let onData {
+            guard bytes.count <= limit else {
+                overflowed = true
+                return 0
+            }
+            onData(Array(bytes))
+            return bytes.count
+        }
         guard body.count + bytes.count <= limit else {
             overflowed = true
             return 0  // makes libcurl stop with CURLE_WRITE_ERROR

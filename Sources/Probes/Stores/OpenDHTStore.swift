@@ -14,7 +14,9 @@ public final class OpenDHTStore: Store {
     /// "opendht <endpoint>, …".
     public let name: String
     /// HTTP requests made so far, failed ones and fallbacks included: for benchmarks.
-    public private(set) var calls = 0
+    public fileprivate(set) var calls = 0
+    /// Listens open now (`watch`).
+    public fileprivate(set) var listening = 0
     /// Requests made, for status.
     public var usage: StoreUsage { StoreUsage(requests: calls) }
     private let loop: EventLoop
@@ -109,5 +111,117 @@ public final class OpenDHTStore: Store {
             self.request(method, key: key, body: body, index: index + 1,
                          failures: failures + ["\(endpoint): \(StoreText.trimmed(failure))"], completion: completion)
         }
+    }
+}
+
+extension OpenDHTStore {
+    /// At most this many listens at once per store (every proxy of it): proxies are shared and
+    /// public; a peer beyond them is polled.
+    public static let maximumListens = 4
+    /// A listen is restarted after this long (a stream that died silently on the way, a NAT
+    /// that forgot an idle TCP flow, is found within it).
+    public static let listenFor = 600.0
+
+    /// GET {endpoint}/key/{key}/listen: the proxy streams each value put under `key` (one JSON
+    /// line each) while the request lasts. Any line calls `onChange` (spurious calls are allowed);
+    /// the stream is restarted when it ends (after `listenFor`, or at once on the next proxy when
+    /// one fails). Nil beyond `maximumListens`.
+    public func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch? {
+        guard StoreText.isKey(key), listening < Self.maximumListens else { return nil }
+        let listen = OpenDHTListen(store: self, key: key, onChange: onChange)
+        listen.start()
+        return listen
+    }
+
+    /// A listen costs requests: the supervisor keeps one only while it is needed.
+    public var watchCostsRequests: Bool { true }
+
+    fileprivate func listen(_ key: String, endpoint index: Int,
+                            onData: @escaping ([UInt8]) -> Void,
+                            ended: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> HTTPRequestToken {
+        calls += 1
+        let request = HTTPRequest(method: "GET", url: "\(endpoints[index % endpoints.count])/key/\(key)/listen",
+                                  timeout: Self.listenFor, caFile: caFile, maximumResponseSize: 1 << 16)
+        return client.send(request, onData: onData, completion: ended)
+    }
+
+    fileprivate var endpointCount: Int { endpoints.count }
+    fileprivate var eventLoop: EventLoop { loop }
+    fileprivate func cancel(_ token: HTTPRequestToken) { client.cancel(token) }
+}
+
+/// One key's listen on an OpenDHT proxy (see `OpenDHTStore.watch`). Contract: `onChange` runs on
+/// the loop, never inside `watch`, never after `cancel()`.
+final class OpenDHTListen: StoreWatch {
+    private weak var store: OpenDHTStore?
+    private let key: String
+    private let onChange: () -> Void
+    private var token: HTTPRequestToken?
+    private var endpoint = 0
+    private var cancelled = false
+    private var changeDue = false
+    private var failures = 0
+    private var restart: TimerWatcher?
+
+    init(store: OpenDHTStore, key: String, onChange: @escaping () -> Void) {
+        self.store = store
+        self.key = key
+        self.onChange = onChange
+    }
+
+    func start() {
+        guard !cancelled, let store else { return }
+        store.listening += 1
+        token = store.listen(key, endpoint: endpoint, onData: { [weak self] chunk in self?.received(chunk) },
+                             ended: { [weak self] result in self?.ended(result) })
+    }
+
+    func cancel() {
+        guard !cancelled else { return }
+        cancelled = true
+        restart?.stop()
+        restart = nil
+        if let token, let store {
+            store.cancel(token)
+            store.listening -= 1
+        }
+        token = nil
+    }
+
+    /// Called from inside libcurl: only note it, and call back on the next loop iteration.
+    private func received(_ chunk: [UInt8]) {
+        guard !cancelled, !changeDue, chunk.contains(where: { $0 == UInt8(ascii: "{") }), let store else { return }
+        changeDue = true
+        store.eventLoop.soon { [weak self] in
+            guard let self, !self.cancelled else { return }
+            self.changeDue = false
+            self.onChange()
+        }
+    }
+
+    private func ended(_ result: Result<HTTPResponse, HTTPError>) {
+        token = nil
+        guard !cancelled, let store else { return }
+        store.listening -= 1
+        // The proxy answered and the listen simply ran its time (curl error 28): again at once;
+        // otherwise the next proxy, after a pause.
+        // otherwise the next proxy, after a pause that doubles with each failure in a row (5 s to
+        // 5 min: a proxy without the listen API costs a request every 5 minutes).
+        var pause: Double
+        switch result {
+        case .success(let response) where (200..<300).contains(response.status):
+            failures = 0
+            pause = 1
+        case .failure(let error) where error.code == 28:
+            failures = 0
+            pause = 0.1
+        default:
+            failures += 1
+            endpoint = (endpoint + 1) % max(1, store.endpointCount)
+            pause = min(300, 5 * Double(1 << min(failures - 1, 6)))
+        }
+        let timer = TimerWatcher(loop: store.eventLoop) { [weak self] in self?.start() }
+        restart = timer
+        timer.start(after: pause)
     }
 }

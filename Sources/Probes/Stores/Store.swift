@@ -33,6 +33,11 @@ public protocol Store: AnyObject {
     /// calls are allowed; a missed change is not), until the returned watch is cancelled; nil
     /// when the store cannot tell and must be polled. Never calls `onChange` inside `watch`.
     func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch?
+
+    /// Whether a watch costs requests to a service (an OpenDHT listen) rather than nothing (the
+    /// file store's inotify): such a watch is kept only while the peer needs it (a record
+    /// missing, a repair).
+    var watchCostsRequests: Bool { get }
 }
 
 /// A store's notification of changes to one key; `cancel()` ends it (no call after it returns).
@@ -47,6 +52,9 @@ extension Store {
 
     /// The store cannot tell: it is polled.
     public func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch? { nil }
+
+    /// Watching is free (or there is no watch).
+    public var watchCostsRequests: Bool { false }
 }
 
 /// What one store (shared by the peers that name its plugin) has used: the facts only the store

@@ -103,7 +103,21 @@ final class PeerRuntime {
             for action in actions { perform(action) }
         }
         handling = false
+        updateWatches()
         onStateChange?(self)
+    }
+
+    /// Keeps the stores' watches of the partner's record as the machine needs them: a free one
+    /// (inotify) always, one that costs requests (an OpenDHT listen) only while the record is
+    /// awaited or a repair runs (docs/first-contact.md).
+    private func updateWatches() {
+        guard watchesStores, machine.state != .stopped, let keys = interface.keys else { return }
+        let needed = machine.state != .monitoring || machine.repairing != nil
+        let watching = records.watchRemote(keys: keys, needed: needed) { [weak self] in self?.handle(.remoteChanged) }
+        if watching > 0 && !announcedWatch {
+            announcedWatch = true
+            logger.debug("watching the stores for the peer's record", metadata: ["stores": "\(watching)"])
+        }
     }
 
     /// Takes a WireGuard reading of this peer (from the interface's poll) and reports a change of
@@ -444,14 +458,6 @@ final class PeerRuntime {
         guard device.peer(peerKey.hex) != nil else {
             handle(.discoveryFailed("peer \(peerKey.base64) is not configured on \(interface.name)"))
             return
-        }
-        if watchesStores, let keys = interface.keys {
-            // Once per key pair: a partner's new record is then read as soon as a store says so.
-            let watching = records.watchRemote(keys: keys) { [weak self] in self?.handle(.remoteChanged) }
-            if watching > 0 && !announcedWatch {
-                announcedWatch = true
-                logger.debug("watching the stores for the peer's record", metadata: ["stores": "\(watching)"])
-            }
         }
         discovery?.cancel()
         let families = interface.protocol.families

@@ -72,7 +72,9 @@ public final class RecordExchange {
     private var lastAccepted: EndpointRecord?
     private var publishRound: StoreRound<Result<Bool, StoreError>>?
     /// The stores' change notifications for the peer's record, and its key.
-    private var watches: [StoreWatch] = []
+    private var watches: [Int: StoreWatch] = [:]
+    /// Lanes whose store has no watch at all.
+    private var unwatchable: Set<Int> = []
     private var watchedKey: String?
     private var readRound: StoreRound<StoreReadAnswer>?
 
@@ -223,20 +225,35 @@ public final class RecordExchange {
         publishRound?.cancel()
         readRound?.cancel()
         for lane in lanes { lane.stop() }
-        for watch in watches { watch.cancel() }
-        watches = []
+        for watch in watches.values { watch.cancel() }
+        watches = [:]
     }
 
     /// Asks every store that can tell (`Store.watch`) to call `onChange` when the peer's record
-    /// under our keys may have changed; once per key (a later call with the same keys does
-    /// nothing). Returns how many stores watch; the others are polled as before.
+    /// under our keys may have changed. A free watch (the file store's inotify) is kept from the
+    /// first call on; one that costs requests (an OpenDHT listen) only while `needed` (the
+    /// partner's record is missing, or a repair runs) and cancelled when not. Returns how many
+    /// stores watch now; the others are polled as before.
     @discardableResult
-    func watchRemote(keys: InterfaceKeys, onChange: @escaping () -> Void) -> Int {
+    func watchRemote(keys: InterfaceKeys, needed: Bool = true, onChange: @escaping () -> Void) -> Int {
         let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
-        guard key != watchedKey else { return watches.count }
-        for watch in watches { watch.cancel() }
-        watchedKey = key
-        watches = lanes.compactMap { $0.store.watch(key: key, onChange: onChange) }
+        if key != watchedKey {
+            for watch in watches.values { watch.cancel() }
+            watches = [:]
+            watchedKey = key
+        }
+        for (index, lane) in lanes.enumerated() {
+            let wanted = needed || !lane.store.watchCostsRequests
+            if wanted, watches[index] == nil, !unwatchable.contains(index) {
+                if let watch = lane.store.watch(key: key, onChange: onChange) {
+                    watches[index] = watch
+                } else if !lane.store.watchCostsRequests {
+                    unwatchable.insert(index)  // it cannot tell: do not ask again
+                }
+            } else if !wanted, let watch = watches.removeValue(forKey: index) {
+                watch.cancel()
+            }
+        }
         return watches.count
     }
 }
