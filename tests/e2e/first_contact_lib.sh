@@ -38,18 +38,21 @@ first_contact_scene() {
         A | B) senders=("$traffic") ;;
         *) e2e_fail "first_contact_scene: traffic must be none, both, initiator, responder, A or B" ;;
     esac
-    # With traffic on both sides, the second starts 0-5 s after the first (at random, as on real
-    # routers): each side's WireGuard retries its initiation every 5-5.33 s from its own start, so
-    # starting both at once would line the two retry clocks up (a case of its own, and the worst).
-    local s other lag=0
-    for s in "${senders[@]}"; do
+    # Each sender starts at its own random moment in the 5 s before the first daemon does (as on
+    # a router where traffic has flowed for a while): each side's WireGuard retries its
+    # initiation every 5-5.33 s from its own start, so the two retry clocks are independent and
+    # each is anywhere in its cycle when the path opens. Starting both at once would line them up
+    # (the worst case, not the usual one).
+    local s other at=0 plan=()
+    for s in "${senders[@]}"; do plan+=("$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r / 32767 * 5 }') $s"); done
+    while read -r when s; do
+        [[ -n $s ]] || continue
         other=$([[ $s == A ]] && echo B || echo A)
+        sleep "$(awk -v a="$when" -v b="$at" 'BEGIN { printf "%.2f", a - b }')"
+        at=$when
         inpeer_bg "$s" "traffic-$s" ping -n -i 0.2 "${E2E_TUN_IP[$other]}"
-        if ((${#senders[@]} == 2)) && [[ $s == "${senders[0]}" ]]; then
-            lag=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r / 32767 * 5 }')
-            sleep "$lag"
-        fi
-    done
+        echo "traffic: peer$s from $when s" >&2
+    done < <(printf '%s\n' "${plan[@]}" | sort -n)
     local conf_a conf_b
     if [[ $store == opendht ]]; then
         local plugins="  dht: $(opendht_plugin_yaml)"
@@ -59,8 +62,8 @@ first_contact_scene() {
         conf_a=$(write_stunmesh_config A B)
         conf_b=$(write_stunmesh_config B A)
     fi
-    # Let the traffic spend WireGuard's initiations first (it does so at once without an endpoint).
-    sleep 1
+    # The first daemon starts 5.2 s after the window opened (traffic or not, for the same timing).
+    sleep "$(awk -v b="$at" 'BEGIN { printf "%.2f", 5.2 - b }')"
     local conf_first conf_second
     conf_first=$([[ $first == A ]] && echo "$conf_a" || echo "$conf_b")
     conf_second=$([[ $first == A ]] && echo "$conf_b" || echo "$conf_a")
