@@ -40,8 +40,7 @@ if [[ ${1:-} == --scene ]]; then
     start_wg B 10.99.0.2/24
     wg_pair A B
     store="$E2E_RUN/exec-store"
-    mkdir -p "$store"
-    plugins="  store: { type: exec, command: \"$E2E_PYTHON\", args: [\"-I\", \"$BENCH_DIR/exec_store.py\", \"$store\"] }"
+    plugins=$(exec_store_plugin_yaml "$store")
     start_stunmeshd A "$(write_store_config A B "plugin: store" "$plugins")"
     start_stunmeshd B "$(write_store_config B A "plugin: store" "$plugins")"
     deadline=$((SECONDS + 60))

@@ -58,6 +58,14 @@ cloudflare_calls() {
     http_in inet GET "${E2E_CF_URL%/client/v4}/__calls"
 }
 
+## exec_store_plugin_yaml DIR — the plugins: entry ("  store: {…}") of an exec store kept in DIR
+## (bench/exec_store.py: stunmesh-go's exec protocol, a file per key, every call logged to
+## DIR/calls.log, so a benchmark counts both daemons' calls); makes DIR.
+exec_store_plugin_yaml() {
+    mkdir -p "$1"
+    echo "  store: { type: exec, command: \"$E2E_PYTHON\", args: [\"-I\", \"$E2E_ROOT/bench/exec_store.py\", \"$1\"] }"
+}
+
 ## opendht_plugin_yaml [REPUBLISH] — the `opendht` builtin over both proxies.
 opendht_plugin_yaml() {
     echo "{ type: builtin, name: opendht, endpoints: [\"${E2E_DHT_PROXIES[0]}\", \"${E2E_DHT_PROXIES[1]}\"], timeout: 5s, republish_interval: ${1:-5m} }"

@@ -27,23 +27,10 @@ start_stun
 start_wg A 10.99.0.1/24
 start_wg B 10.99.0.2/24
 wg_pair A B
-store="$E2E_RUN/exec-store"
-mkdir -p "$store"
-plugins="  store: { type: exec, command: \"$E2E_PYTHON\", args: [\"-I\", \"$E2E_ROOT/bench/exec_store.py\", \"$store\"] }"
+plugins=$(exec_store_plugin_yaml "$E2E_RUN/exec-store")
 conf_a=$(write_store_config A B "plugin: store" "$plugins")
-conf_b="$(e2e_peer_dir B)/go.yaml"
-cat >"$conf_b" <<CONFIG
-refresh_interval: "10m"
-log: { level: debug }
-stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
-interfaces:
-  wg0:
-    protocol: ipv4
-    peers:
-      peer_a: { public_key: "$(wg_pubkey A)", plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]}, timeout: 1s } }
-plugins:
-$plugins
-CONFIG
+# stunmesh-go's file: its ping monitor on (no `keepalive` key, which is ours).
+conf_b=$(E2E_KEEPALIVE=none write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]}, timeout: 1s }" "$plugins")
 start_stunmeshd A "$conf_a"
 inpeer_bg B stunmesh-go "$go_bin" -c "$conf_b"
 go_pid=$E2E_LAST_PID
