@@ -71,6 +71,22 @@ import Testing
         }
     }
 
+    @Test func afterASessionOfOursThePartnerIsNotOpeningSoWeInitiateSoon() {
+        // Our WireGuard was re-created; the partner's still holds the session and its daemon
+        // neither opens nor punches.
+        var o = Opening(weInitiate: false, now: 0, hadSession: true)
+        var initiations: [Double] = []
+        var now = 0.0
+        while now < 40, let wake = o.nextWake {
+            now = wake
+            for case .initiate(let why) in o.tick(now: now) {
+                #expect(why == .noPunch)
+                initiations.append(now)
+            }
+        }
+        #expect(initiations == [Opening.fallbackAfterASession])
+    }
+
     @Test func aHandshakeEndsEverything() {
         var o = Opening(weInitiate: false, now: 0)
         _ = o.heardPunch(seen: true, now: 0.5)

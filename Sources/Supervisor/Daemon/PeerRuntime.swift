@@ -568,7 +568,12 @@ final class PeerRuntime {
             logger.warning("cannot listen for the partner's punches (\(error)): initiating at once")
             return handle(.initiate("no raw socket to punch through"))
         }
-        let rules = Opening(weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes), now: WallClock.now())
+        // A session within the last 180 s (our WireGuard re-created under a running tunnel): the
+        // partner's daemon is not opening and will not punch.
+        let now = WallClock.now()
+        let hadSession = lastHandshakeSeen > 0 && now - lastHandshakeSeen < 180
+        let rules = Opening(weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes), now: now,
+                            hadSession: hadSession)
         opening = (rules, endpoint, listener, tags)
         logger.debug("opening the path", metadata: ["endpoint": "\(endpoint)", "role": rules.weInitiate ? "initiator" : "responder"])
         carryOutOpening(rules.startActions)

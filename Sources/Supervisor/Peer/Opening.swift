@@ -79,11 +79,19 @@ public struct Opening: Sendable {
     public static let handoff = 0.3
     /// No punch from the partner this long after the start: initiate once anyway.
     public static let fallback = 30.0
+    /// The same, when we had a session with the partner within the last 180 s (our WireGuard was
+    /// re-created under a running tunnel): the partner's WireGuard still holds its session, so its
+    /// daemon is not opening and will not punch, while its NAT is still open toward us (the old
+    /// session's traffic). Initiating is then what the old session's partner waits for. (Two
+    /// sides both opening see each other's punches well within this.)
+    public static let fallbackAfterASession = 1.5
 
     /// Whether we initiate (our public key sorts first).
     public let weInitiate: Bool
     /// When the opening started.
     public let started: Double
+    /// How long to wait for a punch before initiating anyway.
+    public let fallbackAfter: Double
     /// When we first saw a punch of the partner's.
     public private(set) var partnerSeenAt: Double?
     /// The partner said it has seen our punch: our punches may stop.
@@ -103,10 +111,12 @@ public struct Opening: Sendable {
     private var handoffAt: Double?
     private var handoffArmed = false
 
-    /// An opening that starts at `now`; carry out `startActions` first.
-    public init(weInitiate: Bool, now: Double) {
+    /// An opening that starts at `now`; carry out `startActions` first. `hadSession`: we had a
+    /// session with the partner within the last 180 s (`fallbackAfterASession`).
+    public init(weInitiate: Bool, now: Double, hadSession: Bool = false) {
         self.weInitiate = weInitiate
         started = now
+        fallbackAfter = hadSession ? Self.fallbackAfterASession : Self.fallback
         lastPunchAt = now
     }
 
@@ -119,7 +129,7 @@ public struct Opening: Sendable {
         var wake: [Double] = []
         if !partnerSawUs { wake.append(lastPunchAt + interval(at: lastPunchAt)) }
         if let handoffAt { wake.append(handoffAt) }
-        if partnerSeenAt == nil, initiated == nil, fellBackAt == nil { wake.append(started + Self.fallback) }
+        if partnerSeenAt == nil, initiated == nil, fellBackAt == nil { wake.append(started + fallbackAfter) }
         return wake.min()
     }
 
@@ -131,7 +141,7 @@ public struct Opening: Sendable {
             handoffAt = nil
             if initiationHeardAt == nil, initiated == nil { actions.append(initiate(.initiatorSilent, now: now)) }
         }
-        if partnerSeenAt == nil, initiated == nil, fellBackAt == nil, now >= started + Self.fallback {
+        if partnerSeenAt == nil, initiated == nil, fellBackAt == nil, now >= started + fallbackAfter {
             fellBackAt = now
             actions.append(.initiate(.noPunch))
         }
