@@ -55,19 +55,24 @@ import Testing
         #expect(o.tick(now: 20).allSatisfy { $0 != .initiate(.initiatorSilent) && $0 != .initiate(.noPunch) })
     }
 
+    /// The times at which a lone opening (the partner never punches) initiates, up to `until`.
+    func initiationsWithoutPunches(_ o: inout Opening, until: Double) -> [Double] {
+        var initiations: [Double] = []
+        var now = 0.0
+        while now < until, let wake = o.nextWake {
+            now = wake
+            for case .initiate(let why) in o.tick(now: now) {
+                #expect(why == .noPunch)
+                initiations.append(now)
+            }
+        }
+        return initiations
+    }
+
     @Test func aPartnerThatNeverPunchesGetsOneInitiationAfterTheFallback() {
         for weInitiate in [true, false] {
             var o = Opening(weInitiate: weInitiate, now: 0)
-            var initiations: [Double] = []
-            var now = 0.0
-            while now < 120, let wake = o.nextWake {
-                now = wake
-                for case .initiate(let why) in o.tick(now: now) {
-                    #expect(why == .noPunch)
-                    initiations.append(now)
-                }
-            }
-            #expect(initiations == [Opening.fallback])
+            #expect(initiationsWithoutPunches(&o, until: 120) == [Opening.fallback])
         }
     }
 
@@ -75,16 +80,7 @@ import Testing
         // Our WireGuard was re-created; the partner's still holds the session and its daemon
         // neither opens nor punches.
         var o = Opening(weInitiate: false, now: 0, hadSession: true)
-        var initiations: [Double] = []
-        var now = 0.0
-        while now < 40, let wake = o.nextWake {
-            now = wake
-            for case .initiate(let why) in o.tick(now: now) {
-                #expect(why == .noPunch)
-                initiations.append(now)
-            }
-        }
-        #expect(initiations == [Opening.fallbackAfterASession])
+        #expect(initiationsWithoutPunches(&o, until: 40) == [Opening.fallbackAfterASession])
     }
 
     @Test func aHandshakeEndsEverything() {
