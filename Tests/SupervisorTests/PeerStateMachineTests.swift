@@ -259,6 +259,33 @@ import Testing
         #expect(delays == [0.5, 1, 2, 4, 8, 16, 30, 30, 30])
     }
 
+    /// Neither side has moved as far as we can see after the re-assert: the partner is told once
+    /// through the store (a partner re-mapped while idle finds it only by its own STUN).
+    @Test func anUnmovedPeerIsToldThroughTheStoreOncePerRepair() {
+        var m = monitoring()
+        _ = m.handle(.pathFailed(.unanswered))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.remoteEndpoint(theirs, live()))   // re-asserted
+        _ = m.handle(.configured)
+        _ = m.handle(.timerFired(.retry))
+        _ = m.handle(.discovered(mine))
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.knock, .armTimer(.retry, seconds: 0.5)])
+        #expect(m.repair?.knocked == true)
+        _ = m.handle(.timerFired(.retry))
+        _ = m.handle(.discovered(mine))
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.armTimer(.retry, seconds: 1)])
+        // The next repair knocks again.
+        _ = m.handle(.pathRecovered)
+        #expect(m.state == .monitoring)
+        _ = m.handle(.pathFailed(.rxStall))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.remoteEndpoint(theirs, live()))
+        _ = m.handle(.configured)
+        _ = m.handle(.timerFired(.retry))
+        _ = m.handle(.discovered(mine))
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))).contains(.knock))
+    }
+
     @Test func thePeersNewRecordEndsThePolling() {
         var m = monitoring()
         _ = m.handle(.pathFailed(.unanswered))

@@ -66,6 +66,35 @@ import Testing
         #expect(movedAgain.record.timestamp == clock)
     }
 
+    /// A knock writes the unchanged record again with a newer `ts`, only where a partner would
+    /// be told (a store whose watch is free), and B accepts it as news.
+    @Test func aKnockRewritesTheRecordNewerOnlyWhereThePartnerIsTold() throws {
+        let loop = EventLoop()
+        let file = ScriptedStore("file", loop: loop), ex = ScriptedStore("ex", loop: loop)
+        file.watchable = true
+        let a = N.publisher([N.lane("file", file, loop: loop), N.lane("ex", ex, policy: .always, loop: loop)], loop: loop)
+        func knockNow() -> Result<[String], StoreError>? {
+            var result: Result<[String], StoreError>?
+            a.knock(keys: N.a) { result = $0 }
+            LoopDriver.drive(loop, timeout: 20) { result != nil }
+            return result
+        }
+        #expect(try knockNow()?.get() == [], "nothing published yet: nothing to knock with")
+        _ = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(try knockNow()?.get() == [], "no watch asked for yet: nobody to tell")
+        #expect(a.watchRemote(keys: N.a, needed: false) {} == 1)
+        let b = N.reader([N.lane("file", file, loop: loop), N.lane("ex", ex, loop: loop)], loop: loop)
+        guard case .record(let first, _, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("no record"); return }
+        #expect(try knockNow()?.get() == ["file"])
+        #expect(file.sets == 2 && ex.sets == 1)
+        #expect(opened(file.values[key]) == #"{"ipv4":"203.0.113.10:35436","ts":1700000001}"#, "ts moved on though the clock did not")
+        guard case .record(let knocked, let plugin, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("knock rejected"); return }
+        #expect(plugin == "file" && knocked.endpoints == first.endpoints && knocked.timestamp == 1_700_000_001)
+        // A later publish of the same endpoints keeps the knock's ts (never going back).
+        let again = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
+        #expect(again.record.timestamp == 1_700_000_001)
+    }
+
     /// A failing store and a hung one cost the publish at most the grace period.
     @Test func aFailingOrHungStoreNeverStallsThePublish() throws {
         let loop = EventLoop()

@@ -23,7 +23,7 @@ import Testing
         var description: String { "docs/state-machine.md:\(line) (\(from.joined(separator: ", ")) | \(event) | \(when.sorted().joined(separator: ", ")))" }
     }
 
-    static let machineConditions: Set<String> = ["repairing", "reasserted", "withheld", "configured"]
+    static let machineConditions: Set<String> = ["repairing", "reasserted", "knocked", "withheld", "configured"]
 
     // MARK: The table
 
@@ -98,6 +98,7 @@ import Testing
         case .discover: "discover"
         case .publish: "publish"
         case .readRemote: "readRemote"
+        case .knock: "knock"
         case .punch: "punch"
         case .open: "open"
         case .endOpening: "endOpening"
@@ -122,6 +123,7 @@ import Testing
         if let repair = m.repair {
             set.insert("repairing")
             if repair.reasserted { set.insert("reasserted") }
+            if repair.knocked { set.insert("knocked") }
         }
         if m.keepaliveWithheld { set.insert("withheld") }
         if m.configuredEndpoint != nil { set.insert("configured") }
@@ -194,7 +196,7 @@ import Testing
     /// What the machine holds, for deduplication (counters only as zero or not).
     static func signature(_ m: Machine) -> String {
         "\(m.state)|\(String(describing: m.mapping))|\(String(describing: m.publishedMapping))|"
-            + "\(String(describing: m.configuredEndpoint))|\(String(describing: m.repair.map { ($0.signal, $0.reasserted, $0.polls > 0) }))|"
+            + "\(String(describing: m.configuredEndpoint))|\(String(describing: m.repair.map { ($0.signal, $0.reasserted, $0.knocked, $0.polls > 0) }))|"
             + "\(m.keepaliveWithheld)|\(m.consecutiveFailures > 0)"
     }
 

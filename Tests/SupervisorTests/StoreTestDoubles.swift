@@ -19,6 +19,8 @@ final class ScriptedStore: Store {
     let loop: EventLoop
     var values: [String: String] = [:]
     var behaviour: Behaviour = .answer(after: 0)
+    /// Whether `watch` gives a (free) watch; its `onChange` is never called.
+    var watchable = false
     private(set) var gets = 0
     private(set) var sets = 0
     private var timers: [TimerWatcher] = []
@@ -41,6 +43,14 @@ final class ScriptedStore: Store {
             self.values[key] = value
             completion(.success(()))
         }, failure: { completion(.failure($0)) })
+    }
+
+    final class Watch: StoreWatch {
+        func cancel() {}
+    }
+
+    func watch(key: String, onChange: @escaping () -> Void) -> StoreWatch? {
+        watchable ? Watch() : nil
     }
 
     private func respond(success: @escaping () -> Void, failure: @escaping (StoreError) -> Void) {

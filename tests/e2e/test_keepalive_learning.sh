@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # e2e-timeout: 1000
+# e2e-beside: waits on NAT timers for ~10 minutes with little CPU; runs beside the other tests
 # The keepalive learned from the NATs (docs/keepalive.md), daemon defaults (no `keepalive` key).
 # Two scenes at the same time, each its own two-NAT topology with both NATs' conntrack UDP timers
 # (unreplied and "stream") set to T: T = 30 s and T = 40 s (the issue's 30/30 and 180/180 scenes

@@ -418,6 +418,7 @@ final class PeerRuntime {
         case .discover: discover()
         case .publish(let mapping): publish(mapping)
         case .readRemote: readRemote()
+        case .knock: knock()
         case .setEndpoint(let endpoint, let keepalive, let kick): setEndpoint(endpoint, keepalive: keepalive, kick: kick)
         case .setKeepalive(let keepalive): setKeepalive(keepalive)
         case .punch(let endpoint): punch(endpoint)
@@ -467,6 +468,22 @@ final class PeerRuntime {
         }
         discovery = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
                                                  servers: interface.stunServers, completion: done)
+    }
+
+    /// Carries out `knock`: fire and forget (its answer only logs; the repair's polls go on).
+    private func knock() {
+        guard let keys = interface.keys else { return }
+        records.knock(keys: keys) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let written) where written.isEmpty:
+                self.logger.debug("no store tells the peer of a change: not knocking")
+            case .success(let written):
+                self.logger.info("told the peer through the store", metadata: ["written": "\(written.joined(separator: ","))"])
+            case .failure(let error):
+                self.logger.warning("telling the peer through the store failed: \(error)")
+            }
+        }
     }
 
     private func publish(_ mapping: PublicEndpoints) {

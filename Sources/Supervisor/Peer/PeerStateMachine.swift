@@ -105,6 +105,11 @@ public struct PeerStateMachine: Sendable {
         case publish(mapping: PublicEndpoints)
         /// Read, authenticate and decrypt the peer's record.
         case readRemote
+        /// Write our unchanged record again with a newer `ts` to the stores that notify a
+        /// watching partner (the file store): a repair's word to the partner that we cannot
+        /// reach it, so that a partner whose own NAT re-mapped it while idle checks its mapping
+        /// now (its `remoteChanged`) instead of at its next refresh.
+        case knock
         /// Send one UDP datagram from WireGuard's port to `endpoint`, opening our NAT for the
         /// peer's handshake without starting one ourselves (a session exists: nothing else is
         /// needed).
@@ -176,6 +181,8 @@ public struct PeerStateMachine: Sendable {
         public var polls = 0
         /// Whether the unchanged endpoint was already written again once in this repair.
         public var reasserted = false
+        /// Whether the partner was told through the store once in this repair (`knock`).
+        public var knocked = false
 
         /// A repair started by `signal`.
         public init(signal: PathSignal) { self.signal = signal }
@@ -453,7 +460,16 @@ public struct PeerStateMachine: Sendable {
             }
             // Repairing and the peer has not moved (yet): once per repair, send toward it now;
             // then keep polling (re-discover, re-read) until something moves or the path recovers.
-            if current.reasserted { return pollAgain() }
+            // If the path is still dead at the next poll, neither side has moved as far as we can
+            // see: the partner may have been re-mapped while idle, which only its own STUN finds
+            // (our packets go to its old port; its keepalives, from the new one, are dropped by our
+            // NAT). Once per repair we tell it through the store (`knock`).
+            if current.reasserted {
+                guard !current.knocked else { return pollAgain() }
+                repair?.knocked = true
+                return [.log(.info, "the peer's record is unchanged and the path still fails: telling the peer through the store"),
+                        .knock] + pollAgain()
+            }
             repair?.reasserted = true
             state = .configuring(endpoint)
             return [.log(.info, "re-asserting endpoint \(endpoint)")] + configure(endpoint, context)

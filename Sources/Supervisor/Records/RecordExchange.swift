@@ -161,6 +161,45 @@ public final class RecordExchange {
         }
     }
 
+    /// Writes the published record again with a newer `ts`, to the stores whose watch of a key
+    /// is free (`Store.watch`, not `watchCostsRequests`: the file store) — the ones where a
+    /// partner is watching our record while its path is believed good. The partner's
+    /// `remoteChanged` then checks its own mapping at once. Other stores are not written: their
+    /// partners read only on their own schedule, which already re-discovers. Completes on the
+    /// loop with the plugins written (empty: none could tell the partner, or nothing published
+    /// yet), or a failure when every write failed.
+    func knock(keys: InterfaceKeys, completion: @escaping (Result<[String], StoreError>) -> Void) {
+        let notifying = lanes.indices.filter { watches[$0] != nil && !lanes[$0].store.watchCostsRequests }
+        guard var record = published?.record, !notifying.isEmpty else {
+            return loop.soon { completion(.success([])) }
+        }
+        // Newer than anything the partner accepted from us, or it would be rejected as a replay.
+        record.timestamp = max(unixTime(), (record.timestamp ?? 0) + 1)
+        published = (record, keys)
+        let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
+        let sealed: String
+        do {
+            sealed = try RecordBox.seal(Array(record.json().utf8), senderPrivate: keys.privateKey, receiverPublic: peerKey)
+        } catch {
+            return loop.soon { completion(.failure(StoreError("cannot seal the record: \(error)"))) }
+        }
+        let content = record.endpoints.json()
+        var waiting = notifying.count
+        var written: [String] = [], errors: [String] = []
+        for index in notifying {
+            let lane = lanes[index]
+            lane.set(key: key, value: sealed, content: content) { result in
+                switch result {
+                case .success: written.append(lane.plugin)
+                case .failure(let error): errors.append("\(lane.plugin): \(error)")
+                }
+                waiting -= 1
+                guard waiting == 0 else { return }
+                completion(written.isEmpty ? .failure(StoreError(errors.joined(separator: "; "))) : .success(written))
+            }
+        }
+    }
+
     /// The newest published record sealed again (fresh nonce, same `ts`), for a store's
     /// republish timer.
     private func sealAgain() -> (key: String, value: String, content: String)? {
