@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func testProbesAreToldFromUserTraffic() {
-        for size: UInt64 in [80, 160, 240, 96, 192, 288, 228, 148 + 96] {
+        for size: UInt64 in [80, 160, 240, 96, 192, 288, 228, 148 + 96, 260, 420] {
             #expect(KeepaliveLearner.isTestProbe(rxDelta: size), "\(size)")
         }
         for size: UInt64 in [32, 128, 148, 92, 256, 320, 400, 1000] {
