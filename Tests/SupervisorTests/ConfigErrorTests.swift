@@ -183,7 +183,9 @@ import Testing
     @Test(arguments: [("ping_monitor: { interval: 0s }\n", "ping_monitor.interval"),
                       ("ping_monitor: { interval: 2h }\n", "ping_monitor.interval"),
                       ("ping_monitor: { timeout: 2m }\n", "ping_monitor.timeout"),
-                      ("ping_monitor: { timeout: 1ms }\n", "ping_monitor.timeout")])
+                      ("ping_monitor: { timeout: 1ms }\n", "ping_monitor.timeout"),
+                      ("monitor: { mapping_check_interval: 5s }\n", "monitor.mapping_check_interval"),
+                      ("monitor: { mapping_check_interval: 300 }\n", "monitor.mapping_check_interval")])
     func outOfRangeProbeSettingsNameTheKey(_ line: String, _ key: String) {
         do {
             _ = try load(line + Self.peer + Self.plugins)

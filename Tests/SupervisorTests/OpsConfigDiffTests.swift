@@ -93,6 +93,9 @@ import Testing
         mode.monitor.mode = .interval
         #expect(ConfigDiff(old: old, new: mode).refusal?.keyPath == "monitor.mode")
         #expect(ConfigDiff(old: old, new: mode).refusal?.message.contains("restart stunmeshd") == true)
+        var check = old
+        check.monitor.mappingCheckInterval = 60
+        #expect(ConfigDiff(old: old, new: check).refusal?.keyPath == "monitor.mapping_check_interval")
     }
 
     @Test func aSecondStoresSettingsRestartItsPeers() {

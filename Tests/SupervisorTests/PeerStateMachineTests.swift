@@ -286,6 +286,34 @@ import Testing
         #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))).contains(.knock))
     }
 
+    /// Our mapping moved without a repair (a refresh, the idle mapping check): the unchanged
+    /// endpoint is written again, so that WireGuard sends toward the peer from the new mapping
+    /// (our NAT drops the peer's packets to it until we do); once only.
+    @Test func aMovedMappingSendsTowardTheUnchangedPeerOnce() {
+        let ourNew = PublicEndpoints(Endpoint("203.0.113.10:40001")!)
+        var m = monitoring()
+        _ = m.handle(.timerFired(.refresh))
+        _ = m.handle(.discovered(ourNew))
+        _ = m.handle(.published)
+        #expect(m.movedSinceConfigured)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
+        #expect(!m.movedSinceConfigured)
+        #expect(withoutLogs(m.handle(.configured)) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+        #expect(m.repairing == nil)
+        // The next refresh finds the same mapping: nothing is written.
+        _ = m.handle(.timerFired(.refresh))
+        _ = m.handle(.discovered(ourNew))
+        _ = m.handle(.published)
+        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+        // As responder, the punch comes first.
+        var r = monitoring()
+        _ = r.handle(.timerFired(.refresh))
+        _ = r.handle(.discovered(ourNew))
+        _ = r.handle(.published)
+        #expect(withoutLogs(r.handle(.remoteEndpoint(theirs, live(initiator: false))))
+            == [.punch(theirs), .setEndpoint(theirs, keepalive: 25, kick: true)])
+    }
+
     @Test func thePeersNewRecordEndsThePolling() {
         var m = monitoring()
         _ = m.handle(.pathFailed(.unanswered))

@@ -23,7 +23,7 @@ import Testing
         var description: String { "docs/state-machine.md:\(line) (\(from.joined(separator: ", ")) | \(event) | \(when.sorted().joined(separator: ", ")))" }
     }
 
-    static let machineConditions: Set<String> = ["repairing", "reasserted", "knocked", "withheld", "configured"]
+    static let machineConditions: Set<String> = ["repairing", "reasserted", "knocked", "moved", "withheld", "configured"]
 
     // MARK: The table
 
@@ -126,6 +126,7 @@ import Testing
             if repair.knocked { set.insert("knocked") }
         }
         if m.keepaliveWithheld { set.insert("withheld") }
+        if m.movedSinceConfigured { set.insert("moved") }
         if m.configuredEndpoint != nil { set.insert("configured") }
         return set
     }
@@ -197,7 +198,7 @@ import Testing
     static func signature(_ m: Machine) -> String {
         "\(m.state)|\(String(describing: m.mapping))|\(String(describing: m.publishedMapping))|"
             + "\(String(describing: m.configuredEndpoint))|\(String(describing: m.repair.map { ($0.signal, $0.reasserted, $0.knocked, $0.polls > 0) }))|"
-            + "\(m.keepaliveWithheld)|\(m.consecutiveFailures > 0)"
+            + "\(m.keepaliveWithheld)|\(m.movedSinceConfigured)|\(m.consecutiveFailures > 0)"
     }
 
     static func reachable() -> [Machine] {

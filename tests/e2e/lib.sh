@@ -544,16 +544,21 @@ keepalive_field() { [[ ${E2E_KEEPALIVE:-5} == none ]] || echo ", keepalive: ${E2
 
 ## write_stunmesh_config PEER OTHER — stunmesh-go style config (<run>/peer<PEER>/config.yaml) for
 ## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
-## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5; none: no key) and E2E_MONITOR_MODE
-## (events|interval; unset: no `monitor` key, the daemon's default) tune it.
+## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5; none: no key), E2E_MONITOR_MODE
+## (events|interval) and E2E_MAPPING_CHECK (a duration; both unset: no `monitor` key, the daemon's
+## defaults) tune it.
 write_stunmesh_config() {
     local peer=$1 other=$2
     local file
     file="$(e2e_peer_dir "$peer")/config.yaml"
     local other_name
     other_name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
-    local monitor=""
-    [[ -z ${E2E_MONITOR_MODE:-} ]] || monitor="monitor: { mode: $E2E_MONITOR_MODE }"
+    local monitor="" fields=()
+    [[ -z ${E2E_MONITOR_MODE:-} ]] || fields+=("mode: $E2E_MONITOR_MODE")
+    [[ -z ${E2E_MAPPING_CHECK:-} ]] || fields+=("mapping_check_interval: $E2E_MAPPING_CHECK")
+    if ((${#fields[@]} > 0)); then
+        monitor="monitor: { $(IFS=,; echo "${fields[*]}" | sed 's/,/, /g') }"
+    fi
     cat >"$file" <<EOF
 refresh_interval: "${E2E_REFRESH:-10m}"
 log: { level: debug }

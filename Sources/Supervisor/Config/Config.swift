@@ -54,7 +54,7 @@ public struct Config: Equatable, Sendable {
     public static let defaultStatusFile = "/run/stunmeshd/status.json"
 }
 
-/// How stunmeshd watches the path (`monitor: { mode, poll_interval }`, a stunmeshd extension that
+/// How stunmeshd watches the path (`monitor: { mode, poll_interval, mapping_check_interval }`, a stunmeshd extension that
 /// stunmesh-go ignores).
 public struct MonitorSettings: Equatable, Sendable {
     /// `events` (default): WireGuard counters, pings and netlink trigger a repair at once;
@@ -62,11 +62,16 @@ public struct MonitorSettings: Equatable, Sendable {
     public var mode: MonitorMode
     /// Seconds between two reads of WireGuard's counters (default 1s).
     public var pollInterval: Double
+    /// Seconds between two STUN checks of WireGuard port's public mapping while the peers are
+    /// idle (`mapping_check_interval`, default 5m; `MappingCheck`). Event mode only.
+    public var mappingCheckInterval: Double
 
     /// Event-driven, polling WireGuard every second, unless given.
-    public init(mode: MonitorMode = .events, pollInterval: Double = 1) {
+    public init(mode: MonitorMode = .events, pollInterval: Double = 1,
+                mappingCheckInterval: Double = MappingCheck.defaultInterval) {
         self.mode = mode
         self.pollInterval = pollInterval
+        self.mappingCheckInterval = mappingCheckInterval
     }
 }
 

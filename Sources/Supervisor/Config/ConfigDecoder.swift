@@ -120,12 +120,19 @@ struct ConfigDecoder {
         return settings
     }
 
-    /// `monitor: { mode, poll_interval }` (stunmeshd's extension).
+    /// `monitor: { mode, poll_interval, mapping_check_interval }` (stunmeshd's extension).
     mutating func decodeMonitor(_ node: YAMLNode, line: Int?) throws(ConfigError) -> MonitorSettings {
         var fields = try ConfigFields(node, path: "monitor", line: line)
         var settings = MonitorSettings()
         if let n = fields.take("mode") { settings.mode = try n.choice(at: "monitor.mode", empty: .events) }
         if let n = fields.take("poll_interval") { settings.pollInterval = try n.duration(at: "monitor.poll_interval") }
+        if let n = fields.take("mapping_check_interval") {
+            settings.mappingCheckInterval = try n.duration(at: "monitor.mapping_check_interval")
+            // Every check is a STUN exchange with every server: more often than every 10 s is a flood.
+            guard settings.mappingCheckInterval >= 10 else {
+                throw ConfigError(keyPath: "monitor.mapping_check_interval", message: "must be at least 10s", line: n.line)
+            }
+        }
         warnings += fields.unusedKeyWarnings(file: file)
         return settings
     }

@@ -16,6 +16,8 @@ public final class Daemon {
     private var oneshotTimer: TimerWatcher?
     private var pollTimers: [TimerWatcher] = []
     private var networkWatch: NetworkWatch?
+    /// Wakes when an interface's mapping check is due (Daemon+MappingCheck).
+    var mappingCheckTimer: TimerWatcher?
     let monitor: MonitorSettings
     /// `ping_monitor` (a reload may change it; peers it concerns are restarted).
     var pingMonitor: PingMonitorSettings
@@ -105,6 +107,7 @@ public final class Daemon {
         pollTimers.append(timer)
         for peer in peers { startPinging(peer) }
         startNetworkWatch()
+        startMappingChecks()
     }
 
     /// How often WireGuard is read while a peer's counters move.
@@ -160,6 +163,7 @@ public final class Daemon {
     private func shutdown(status: Int32) {
         stopOperations()
         for timer in pollTimers { timer.stop() }
+        mappingCheckTimer?.stop()
         networkWatch?.stop()
         exitStatus = status
         for peer in peers { peer.stop() }

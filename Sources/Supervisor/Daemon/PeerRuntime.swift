@@ -360,6 +360,23 @@ final class PeerRuntime {
     }
 
     /// A change the network monitor saw that concerns this peer's path.
+    /// In `monitoring`, no repair, the keepalive not withheld: the path is believed good.
+    var pathBelievedGood: Bool {
+        machine.state == .monitoring && machine.repair == nil && !machine.keepaliveWithheld
+    }
+
+    /// The interface's mapping check found `outcome`: if our public mapping moved from what we
+    /// published (`MappingCheck.moved`) while the path is believed good, the cycle runs now —
+    /// as for a network change, without declaring the path broken (it may be: the partner's
+    /// packets go to the old mapping). Otherwise nothing.
+    func mappingChecked(_ outcome: DiscoveryOutcome) {
+        guard pathBelievedGood, MappingCheck.moved(found: outcome.endpoints, published: machine.publishedMapping) else { return }
+        logger.info("our public mapping moved while idle", metadata: [
+            "published": "\(machine.publishedMapping.map { "\($0)" } ?? "none")", "found": "\(outcome.endpoints)",
+        ])
+        trigger(.network("public mapping moved"))
+    }
+
     func networkChanged(_ what: String) {
         interface.discovery.forget()  // our mapping may have moved: no answer from before counts
         relearnKeepalive()

@@ -28,6 +28,9 @@ final class PortDiscovery {
     private var last: (key: Key, at: Double, results: DiscoveryResults)?
     /// Exchanges started so far (for tests and benchmarks).
     private(set) var exchanges = 0
+    /// Loop time the last exchange finished (answered or not); nil before the first. The
+    /// interface's `MappingCheck` waits its interval from here.
+    private(set) var lastExchangeAt: Double?
 
     private struct Key: Equatable {
         var families: [IPFamily], port: UInt16, fwmark: UInt32, servers: [String]
@@ -63,6 +66,7 @@ final class PortDiscovery {
         guard inFlight?.key == key else { return }
         inFlight = nil
         last = (key, loop.now, results)
+        lastExchangeAt = loop.now
         let served = waiting
         waiting = []
         for request in served {

@@ -58,9 +58,12 @@ public struct ConfigDiff: Equatable, Sendable {
         if old.monitor.mode != new.monitor.mode {
             refusal = ConfigError(keyPath: "monitor.mode", message: "changed from \(old.monitor.mode.rawValue) to "
                 + "\(new.monitor.mode.rawValue): the probing mode is set at start; restart stunmeshd to change it")
-        } else if old.monitor != new.monitor {
+        } else if old.monitor.pollInterval != new.monitor.pollInterval {
             refusal = ConfigError(keyPath: "monitor.poll_interval", message: "changed: the WireGuard poll is set at start; "
                 + "restart stunmeshd to change it")
+        } else if old.monitor != new.monitor {
+            refusal = ConfigError(keyPath: "monitor.mapping_check_interval", message: "changed: the mapping check is set "
+                + "at start; restart stunmeshd to change it")
         }
     }
 

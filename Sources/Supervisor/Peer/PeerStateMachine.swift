@@ -198,6 +198,10 @@ public struct PeerStateMachine: Sendable {
     public private(set) var publishedMapping: PublicEndpoints?
     /// The endpoint we last wrote to WireGuard.
     public private(set) var configuredEndpoint: Endpoint?
+    /// True when a mapping of ours other than the one before was published since we last wrote
+    /// the peer's endpoint: our NAT's new mapping drops the partner's packets until we send to
+    /// the partner from it, so an unchanged endpoint is written again (punch, kick).
+    public private(set) var movedSinceConfigured = false
     /// Consecutive failures of the current step (drives the retry backoff).
     public private(set) var consecutiveFailures = 0
     /// The repair in progress; nil when the path is believed good.
@@ -283,6 +287,7 @@ public struct PeerStateMachine: Sendable {
     private mutating func published() -> [Action] {
         switch state {
         case .publishing:
+            if let before = publishedMapping, before != mapping { movedSinceConfigured = true }
             publishedMapping = mapping
             consecutiveFailures = 0
             return enter(.readRemote)
@@ -455,6 +460,16 @@ public struct PeerStateMachine: Sendable {
 
     private mutating func remoteEndpoint(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
         if endpoint == configuredEndpoint {
+            if movedSinceConfigured {
+                // Our mapping moved (a refresh, a network change, the idle mapping check, the
+                // partner's knock, a repair's poll): our NAT drops the partner's packets to the
+                // new mapping until we send to the partner from it, and the partner's NAT drops
+                // ours until it sends to it — each side sends once it knows. In a repair this is
+                // its re-assert.
+                repair?.reasserted = true
+                state = .configuring(endpoint)
+                return [.log(.info, "our mapping moved: sending toward \(endpoint) from the new one")] + configure(endpoint, context)
+            }
             guard let current = repair else {
                 return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
             }
@@ -492,6 +507,7 @@ public struct PeerStateMachine: Sendable {
     /// sides hold keepalive at 0, so that WireGuard does not spend its one initiation per 5 s on
     /// a path that is not open yet, and open the path (`Opening`): it says when we initiate.
     private mutating func configure(_ endpoint: Endpoint, _ context: RemoteContext) -> [Action] {
+        movedSinceConfigured = false
         let keepalive = settings.keepalive
         if context.sessionValid {
             return (context.weInitiate ? [] : [.punch(endpoint)])

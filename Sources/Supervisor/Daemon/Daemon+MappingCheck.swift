@@ -1,0 +1,43 @@
+import EventLoop
+import SystemCalls
+
+extension Daemon {
+    /// Event mode: each interface checks its public mapping by STUN while its peers are idle
+    /// (`MappingCheck`); one timer serves every interface and wakes only when some check is due.
+    func startMappingChecks() {
+        mappingCheckTimer = TimerWatcher(loop: loop) { [unowned self] in self.runMappingChecks() }
+        runMappingChecks()
+    }
+
+    /// Starts the checks that are due and sleeps until the next one is.
+    func runMappingChecks() {
+        let rule = MappingCheck(interval: monitor.mappingCheckInterval)
+        var next = rule.interval
+        for interface in interfaces {
+            let watching = peers.filter { $0.interface === interface && $0.pathBelievedGood }
+            switch rule.decide(now: loop.now, lastExchange: interface.discovery.lastExchangeAt, watching: watching.count) {
+            case .wait(let seconds):
+                next = min(next, seconds)
+            case .check:
+                checkMapping(of: interface)
+                next = min(next, rule.interval)
+            }
+        }
+        mappingCheckTimer?.start(after: max(1, next))
+    }
+
+    /// One exchange from the interface's port; each peer judges the answer against what it
+    /// published (`PeerRuntime.mappingChecked`).
+    private func checkMapping(of interface: InterfaceRuntime) {
+        guard let device = interface.lastDevice else { return }
+        let families = interface.protocol.families
+        _ = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
+                                         servers: interface.stunServers) { [weak self, weak interface] results in
+            guard let self, let interface else { return }
+            let outcome = DiscoveryOutcome(families: families, results: results)
+            self.logger.debug("mapping check", metadata: ["interface": "\(interface.name)",
+                                                          "found": "\(outcome.endpoints)"])
+            for peer in self.peers where peer.interface === interface { peer.mappingChecked(outcome) }
+        }
+    }
+}
