@@ -88,7 +88,7 @@ import Testing
     /// The delay jumps from 1 ms to 600 ms: the first burst (waited 0.15 s) is lost whole and the
     /// path judged dead, but its late answers end that and teach the round trip, so the next
     /// burst waits long enough.
-    @Test func lateAnswersTeachTheRoundTripAndEndAFalseVerdict() {
+    @Test func lateAnswersTeachTheRoundTripAndEndASilence() {
         var m = PathMonitor(pingIsExplicit: true)
         for serial in 1...5 { _ = m.observeProbe(serial: serial, answered: true, rtt: 0.001, now: 100) }
         #expect(m.burst.timeout == PathMonitor.shortestProbeWait)
@@ -96,10 +96,38 @@ import Testing
         m.burstSent(firstSerial: 7, count: m.burst.count)
         var verdict: PathMonitor.Verdict?
         for serial in 7..<(7 + m.burst.count) { verdict = m.observeProbe(serial: serial, answered: false, now: 101.2) ?? verdict }
-        #expect(verdict == .failed(.unanswered))
-        #expect(m.observeLateAnswer(rtt: 0.6, now: 101.6) == .recovered)
+        #expect(verdict == .silent(until: 102), "silent for 1.2 s: not dead before 2 s")
+        #expect(m.isConfirming && !m.isFailing)
+        #expect(m.observeLateAnswer(rtt: 0.6, now: 101.6) == nil)
+        #expect(!m.isConfirming && !m.isFailing, "the late answer ended the silence")
         for _ in 0..<3 { _ = m.observeLateAnswer(rtt: 0.6, now: 101.7) }
         #expect(m.burst.timeout >= 0.6, "the next burst waits for a 600 ms round trip: \(m.burst.timeout)")
+    }
+
+    /// A silence that runs its course is a dead path; our mapping found moved during it, at once.
+    @Test func aSilenceEndsDeadOrAtOnceWhenOurMappingMoved() {
+        func silent() -> PathMonitor {
+            var m = PathMonitor(pingIsExplicit: true)
+            _ = m.observe(sample(99, rx: 1000, tx: 1000, handshake: 99))
+            _ = m.observe(sample(100, rx: 1100, tx: 1100, handshake: 99))
+            for serial in 1...5 { _ = m.observeProbe(serial: serial, answered: true, rtt: 0.001, now: 100) }
+            _ = m.observeProbe(serial: 6, answered: false, now: 100.5)
+            m.burstSent(firstSerial: 7, count: m.burst.count)
+            var verdict: PathMonitor.Verdict?
+            for serial in 7..<(7 + m.burst.count) { verdict = m.observeProbe(serial: serial, answered: false, now: 100.8) ?? verdict }
+            #expect(verdict == .silent(until: 102))
+            return m
+        }
+        var m = silent()
+        #expect(m.observe(sample(101.5, rx: 1100, tx: 1300, handshake: 99)) == nil)
+        #expect(m.observe(sample(102.0, rx: 1100, tx: 1400, handshake: 99)) == .failed(.unanswered))
+        #expect(m.observe(sample(102.1, rx: 1200, tx: 1400, handshake: 99)) == .recovered)
+        var moved = silent()
+        #expect(moved.mappingMoved() == .failed(.unanswered))
+        #expect(moved.mappingMoved() == nil, "once")
+        var cleared = silent()
+        #expect(cleared.observe(sample(101.0, rx: 1200, tx: 1300, handshake: 99)) == nil)
+        #expect(cleared.mappingMoved() == nil, "traffic came in first: nothing to end")
     }
 
     @Test func anAutomaticPingTargetCountsOnlyAfterItOnceAnswered() {
@@ -121,8 +149,9 @@ import Testing
         #expect(m.observe(sample(250, rx: 1000, tx: 1000, handshake: 99)) == nil, "then every 2 minutes, 4, …")
     }
 
-    /// Traffic both ways every 0.25 s; then nothing comes back while we keep sending.
-    @Test func aDeadPathIsFoundWithinAboutASecondOfTraffic() {
+    /// Traffic both ways every 0.25 s; then nothing comes back while we keep sending: silent
+    /// within about a second (when the daemon checks our mapping), dead after 2 s of silence.
+    @Test func aDeadPathIsSilentWithinASecondAndDeadAfterTwo() {
         var m = PathMonitor(pingIsExplicit: true)
         var rx: UInt64 = 1000, tx: UInt64 = 1000, t = 100.0
         _ = m.observeProbe(serial: 1, answered: true, rtt: 0.002, now: t)
@@ -132,9 +161,9 @@ import Testing
         }
         let fault = t
         var serial = 1
-        var failedAt: Double?
+        var silentAt: Double?, failedAt: Double?
         while failedAt == nil && t < fault + 5 {
-            t += 0.25; tx += 100
+            t += 0.1; tx += 40
             switch m.observe(sample(t, rx: rx, tx: tx, handshake: 99)) {
             case .confirm(let burst)?:
                 #expect(t - fault <= 1.0, "suspected \(t - fault) s after the fault")
@@ -142,14 +171,16 @@ import Testing
                 for i in 0..<burst.count {
                     serial += 1
                     let at = t + Double(i) * burst.spacing + burst.timeout
-                    if case .failed(.unanswered)? = m.observeProbe(serial: serial, answered: false, now: at) { failedAt = at }
+                    if case .silent? = m.observeProbe(serial: serial, answered: false, now: at) { silentAt = at }
                 }
-            case .failed?: Issue.record("failed without a burst")
+            case .failed(.unanswered)?: failedAt = t
+            case .failed?: Issue.record("failed by another rule")
             default: break
             }
         }
-        let found = try? #require(failedAt)
-        #expect((found ?? 99) - fault <= 1.2, "dead \((found ?? 99) - fault) s after the fault")
+        let silent = try? #require(silentAt), found = try? #require(failedAt)
+        #expect((silent ?? 99) - fault <= 1.2, "silent \((silent ?? 99) - fault) s after the fault")
+        #expect((found ?? 99) - fault <= 2.2 && (found ?? 0) - fault >= 2.0, "dead \((found ?? 99) - fault) s after the fault")
     }
 
     /// A path that loses 20 % each way, with 300 ms each way, for 10 minutes of traffic: never
@@ -285,16 +316,21 @@ struct SplitMix {
         #expect(failures == 0, "\(failures) dead verdicts in \(bursts) bursts at \(loss) loss")
     }
 
-    /// The path dies at a random phase of the traffic: found within a second on a fast path
-    /// (clean or 20 % loss each way), within max(2 s, 4 round trips) plus one burst on a 600 ms one.
-    @Test(arguments: [(0.0, 0.001, 1.0), (0.2, 0.001, 1.0), (0.0, 0.3, 6.0), (0.2, 0.3, 6.0)])
-    func aDeadPathIsFound(loss: Double, delay: Double, within limit: Double) {
+    /// The path dies at a random phase of the traffic. When our own mapping moved (the STUN check
+    /// on `silent` says so) it is found within a second on a fast path (clean or 20 % loss each
+    /// way); otherwise after max(2 s, 4 round trips) of silence (plus a reading) — a path that
+    /// merely got slower answers by then. On a 600 ms round trip within 6 s either way.
+    @Test(arguments: [(0.0, 0.001, true, 1.0), (0.2, 0.001, true, 1.0), (0.0, 0.001, false, 2.3), (0.2, 0.001, false, 2.3),
+                      (0.0, 0.3, false, 6.0), (0.2, 0.3, false, 6.0), (0.2, 0.3, true, 6.0)])
+    func aDeadPathIsFound(loss: Double, delay: Double, ourMove: Bool, within limit: Double) {
         for seed in Self.seeds {
             var sim = PathSimulation(loss: loss, delay: delay)
             sim.faultAt = 1060 + Double(seed) / 7
+            sim.faultIsOurMove = ourMove
             let outcome = sim.run(seed: seed, seconds: 80)
             let found = (outcome.failures.first { $0 >= sim.faultAt } ?? .infinity) - sim.faultAt
             #expect(found <= limit, "seed \(seed): found \(found) s after the fault")
+            if !ourMove && delay < 0.1 { #expect(found >= PathMonitor.deadFloor - 0.3, "seed \(seed): dead after \(found) s of silence") }
             #expect(!outcome.failures.contains { $0 < sim.faultAt }, "seed \(seed): a dead verdict before the fault")
         }
     }

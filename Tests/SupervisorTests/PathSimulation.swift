@@ -5,13 +5,18 @@ import Supervisor
 /// every `trafficInterval`, as the e2e tests send), the monitor's probe bursts sent `spacing`
 /// apart while it is still confirming, each packet lost independently with `loss` on each way
 /// and delayed `delay` seconds one way. At `faultAt` the path dies (nothing is delivered any
-/// more). Seeded, so every run is the same.
+/// more), perhaps because our own mapping moved (`faultIsOurMove`: the STUN check the daemon runs
+/// on `silent` finds it). Seeded, so every run is the same.
 struct PathSimulation {
     var loss: Double
     var delay: Double
     var trafficInterval = 0.25
     var pollInterval = 0.1
     var faultAt = Double.infinity
+    /// Whether the fault is our own NAT re-mapping us: the daemon's STUN check on `silent` then
+    /// finds our mapping moved (`stunTime` later) and tells the monitor (`mappingMoved`).
+    var faultIsOurMove = false
+    var stunTime = 0.01
 
     /// What a run gave: the verdicts' times, bursts asked for, probes sent.
     struct Outcome {
@@ -26,6 +31,7 @@ struct PathSimulation {
         case probeSend(left: Int, first: Bool, spacing: Double, timeout: Double)
         case probeAnswered(serial: Int, rtt: Double)
         case probeLost(serial: Int, sentAt: Double)
+        case stunAnswered
     }
 
     func run(seed: UInt64, seconds: Double) -> Outcome {
@@ -51,6 +57,8 @@ struct PathSimulation {
         func handle(_ verdict: PathMonitor.Verdict?, at t: Double) {
             switch verdict {
             case .failed?: outcome.failures.append(t)
+            case .silent?:
+                if faultIsOurMove && t >= faultAt { schedule(t + stunTime, .stunAnswered) }
             case .confirm(let burst)?:
                 outcome.bursts += 1
                 m.burstSent(firstSerial: serial + 1, count: burst.count)
@@ -96,6 +104,8 @@ struct PathSimulation {
                 handle(m.observeProbe(serial: serial, answered: true, rtt: rtt, now: t), at: t)
             case .probeLost(let serial, let sentAt):
                 handle(m.observeProbe(serial: serial, answered: false, sentAt: sentAt, now: t), at: t)
+            case .stunAnswered:
+                handle(m.mappingMoved(), at: t)
             }
         }
         return outcome

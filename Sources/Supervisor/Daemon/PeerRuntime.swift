@@ -410,7 +410,35 @@ final class PeerRuntime {
             logger.debug("path suspect: confirming", metadata: ["probes": "\(burst.count)",
                                                                  "timeout_ms": "\(Int(burst.timeout * 1000))"])
             sendBurst(burst)
+        case .silent(let until)?:
+            logger.debug("path silent after a burst: checking our mapping",
+                         metadata: ["dead_in_ms": "\(Int(max(0, until - WallClock.now()) * 1000))"])
+            checkOwnMapping()
         case nil: break
+        }
+    }
+
+    /// The path went silent: one STUN exchange from WireGuard's port (shared with the interface's
+    /// other peers, `PortDiscovery`). A mapping that moved from what we published is why the
+    /// path is silent; the repair starts now instead of at the end of the silence.
+    private func checkOwnMapping() {
+        guard let device = interface.lastDevice else { return }
+        let families = interface.protocol.families
+        _ = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
+                                         servers: interface.stunServers) { [weak self] results in
+            guard let self else { return }
+            let outcome = DiscoveryOutcome(families: families, results: results)
+            guard MappingCheck.moved(found: outcome.endpoints, published: self.machine.publishedMapping) else {
+                return self.logger.debug("path silent: our mapping has not moved", metadata: ["found": "\(outcome.endpoints)"])
+            }
+            self.logger.info("our public mapping moved", metadata: [
+                "published": "\(self.machine.publishedMapping.map { "\($0)" } ?? "none")", "found": "\(outcome.endpoints)",
+            ])
+            if let verdict = self.pathMonitor.mappingMoved() {
+                self.report(verdict)
+            } else if self.pathBelievedGood {
+                self.trigger(.network("public mapping moved"))
+            }
         }
     }
 

@@ -27,6 +27,11 @@ public struct PathMonitor: Sendable {
         /// Send these probes now: a suspicion to confirm or clear (or, with `count` 1 and no
         /// suspicion, a first probe to learn whether the automatic target answers at all).
         case confirm(ProbeBurst)
+        /// The burst went wholly unanswered, but the path has been silent for less than
+        /// `deadAfter`: it is dead at `until` (loop time) unless something comes in first — a path
+        /// that got slower answers late. Meanwhile the runtime checks our own mapping by STUN: a
+        /// mapping that moved is the cause found, and the repair starts at once.
+        case silent(until: Double)
     }
 
     /// A burst of probes: `count` echo requests `spacing` seconds apart, each waited for
@@ -174,6 +179,8 @@ public struct PathMonitor: Sendable {
     private var pingAnswered = false
     private var newestAnswered = 0
     private var confirming: (first: Int, count: Int, lost: Int)?
+    /// After a wholly unanswered burst, the time the path is dead unless something comes in.
+    private var silentUntil: Double?
     /// Probes from this serial on whose outcome is still to be counted in the loss tally (those
     /// of a burst that found the path dead are not: a dead path's silence is not loss).
     private var tallyFrom = 0
@@ -195,8 +202,12 @@ public struct PathMonitor: Sendable {
     /// Whether some probe currently says the path is broken.
     public var isFailing: Bool { unanswered || rxStalled || handshakeStale }
 
-    /// Whether a burst is out and undecided.
-    public var isConfirming: Bool { confirming != nil }
+    /// Whether a burst is out and undecided, or its silence is waited out (`silent`).
+    public var isConfirming: Bool { confirming != nil || silentUntil != nil }
+
+    /// Seconds of silence while sending after which the path is dead: max(`deadFloor`,
+    /// `deadRoundTrips` × srtt). A wholly unanswered burst before that says `silent`, not dead.
+    public var deadAfter: Double { max(Self.deadFloor, Self.deadRoundTrips * (estimates.srtt ?? 0)) }
 
     /// Whether probes can say anything: an explicit target, or an automatic one that answered.
     public var probesWork: Bool { pingIsExplicit || pingAnswered }
@@ -238,7 +249,7 @@ public struct PathMonitor: Sendable {
 
     /// Seconds of silence while sending after which the path is suspect (see `gapsToSuspect`).
     public var suspicionAfter: Double {
-        let dead = max(Self.deadFloor, Self.deadRoundTrips * (estimates.srtt ?? 0))
+        let dead = deadAfter
         let expectedReply = max(Self.minimumSuspicion, 2 * (estimates.srtt ?? 0) + 4 * estimates.rttvar)
         let rhythm = estimates.gap.map { Self.gapsToSuspect * $0 } ?? dead
         return max(expectedReply, min(rhythm, dead))
@@ -288,6 +299,7 @@ public struct PathMonitor: Sendable {
         // that the peer's keepalive will re-open), what we send expects no answer: it is the
         // test's, and a failed test's silence is not a dead path.
         if sample.now < testQuietUntil {
+            silentUntil = nil
             txAtLastRx = sample.txBytes
             dataSinceRx = false
             sendingSince = nil
@@ -317,7 +329,13 @@ public struct PathMonitor: Sendable {
            sample.now - sample.lastHandshake > Self.sessionLifetime + Double(sample.keepalive) + Self.leaderHandshakeMargin {
             handshakeStale = true
         }
-        if let changed = verdict(wasFailing: wasFailing, signal: rxStalled ? .rxStall : .handshakeStale) { return changed }
+        // A wholly unanswered burst's silence ran its course with nothing received: dead.
+        if let until = silentUntil, sample.now >= until {
+            silentUntil = nil
+            unanswered = true
+        }
+        let signal: PathSignal = unanswered ? .unanswered : rxStalled ? .rxStall : .handshakeStale
+        if let changed = verdict(wasFailing: wasFailing, signal: signal) { return changed }
         return suspicion(at: sample.now, silentSince: since)
     }
 
@@ -344,11 +362,17 @@ public struct PathMonitor: Sendable {
             burst.lost += 1
             confirming = burst
             guard burst.lost >= burst.count else { return nil }
-            // Every probe of the burst went unanswered and nothing came in meanwhile: dead.
+            // Every probe of the burst went unanswered and nothing came in meanwhile: dead once
+            // the path has been silent for `deadAfter` (a path that got slower answers by then).
             confirming = nil
             tallyFrom = serial + 1
-            unanswered = true
-            return verdict(wasFailing: wasFailing, signal: .unanswered)
+            let deadAt = (lastRxAt ?? now) + deadAfter
+            guard now < deadAt else {
+                unanswered = true
+                return verdict(wasFailing: wasFailing, signal: .unanswered)
+            }
+            silentUntil = deadAt
+            return .silent(until: deadAt)
         }
         guard serial >= tallyFrom, confirming == nil, !isFailing, probesWork else { return nil }
         estimates.note(lost: true)
@@ -366,6 +390,17 @@ public struct PathMonitor: Sendable {
         let wasFailing = isFailing
         if rtt.isFinite, rtt >= 0 { noteRoundTrip(rtt) }
         received(at: now)
+        return verdict(wasFailing: wasFailing, signal: .unanswered)
+    }
+
+    /// While `silent`, our own mapping was found moved (the runtime's STUN check): that is why
+    /// nothing comes in — the peer's packets go to the old mapping. Dead now, not at the end of
+    /// the silence. Nil when not silent.
+    public mutating func mappingMoved() -> Verdict? {
+        guard silentUntil != nil else { return nil }
+        let wasFailing = isFailing
+        silentUntil = nil
+        unanswered = true
         return verdict(wasFailing: wasFailing, signal: .unanswered)
     }
 
@@ -427,13 +462,14 @@ public struct PathMonitor: Sendable {
         lastRxAt = now
         sendingSince = nil
         confirming = nil
+        silentUntil = nil
         unanswered = false
     }
 
     /// Silence while sending, longer than the path makes likely: ask for a burst. Before any
     /// probe has answered an automatic target, ask (rarely) for one probe, to learn that it does.
     private mutating func suspicion(at now: Double, silentSince: Double) -> Verdict? {
-        guard !isFailing, confirming == nil, now >= quietUntil else { return nil }
+        guard !isFailing, confirming == nil, silentUntil == nil, now >= quietUntil else { return nil }
         guard probesWork else {
             guard last?.lastHandshake ?? 0 > 0, now >= (nextLearnProbe ?? now) else { return nil }
             learnProbes += 1
