@@ -20,6 +20,28 @@ import Testing
         #expect(gaps.allSatisfy { $0 <= Opening.idleInterval })
     }
 
+    /// A partner that never answers (gone, its record outlived it) is punched less and less:
+    /// 20 s to 5 minutes, 60 s to 30 minutes, then every 5 minutes — a day of waiting costs
+    /// ~300 punches (~20 kB), not 4,300 (~0.3 MB).
+    @Test func aPartnerThatNeverAnswersIsPunchedRarelyAfterAWhile() {
+        var o = Opening(weInitiate: false, now: 0)
+        var punches: [Double] = [0]
+        var now = 0.0
+        while now < 86_400, let wake = o.nextWake {
+            now = wake
+            for action in o.tick(now: now) { if case .punch = action { punches.append(now) } }
+        }
+        func gap(after t: Double) -> Double {
+            let i = punches.firstIndex { $0 > t }!
+            return (punches[i + 1] - punches[i]).rounded(toPlaces: 3)
+        }
+        #expect(gap(after: 100) == Opening.idleInterval)
+        #expect(gap(after: 600) == Opening.patientInterval)
+        #expect(gap(after: 3600) == Opening.rareInterval)
+        #expect(punches.count < 400, "\(punches.count) punches in a day")
+        #expect(punches.filter { $0 > 3600 }.count <= 82_800 / 300 + 1)
+    }
+
     @Test func theInitiatorInitiatesOnTheFirstPunchItSeesAndAnswersIt() {
         var o = Opening(weInitiate: true, now: 0)
         #expect(o.heardPunch(seen: false, now: 0.5) == [.punch(seen: true), .initiate(.pathOpen)])

@@ -560,12 +560,15 @@ final class PeerRuntime {
             handle(.remoteReadFailed("the interface's keys are unknown"))
             return
         }
+        let newestBefore = records.remote?.timestamp
         records.read(keys: keys, completion: completion { (me: PeerRuntime, read: RecordExchange.Read) in
             switch read {
             case .failed(let why): me.handle(.remoteReadFailed(why))
             case .missing: me.handle(.remoteMissing(pollEvery: me.records.missingPollInterval))
             case .rejected(let why): me.handle(.remoteRejected(why))
-            case .record(let record, _, let since): me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
+            case .record(let record, _, let since):
+                me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
+                if let ts = record.timestamp, let before = newestBefore, ts > before { me.partnerRepublished() }
             }
         })
     }
@@ -639,6 +642,15 @@ final class PeerRuntime {
         opening = (rules, endpoint, listener, tags)
         logger.debug("opening the path", metadata: ["endpoint": "\(endpoint)", "role": rules.weInitiate ? "initiator" : "responder"])
         carryOutOpening(rules.startActions)
+    }
+
+    /// The partner wrote a newer record while our opening has not heard from it (a partner that
+    /// was gone and came back, or restarted): the opening starts over, punching fast again — its
+    /// punches may have slowed to every 5 minutes, and our NAT may have closed toward it.
+    private func partnerRepublished() {
+        guard let current = opening, current.rules.partnerSeenAt == nil, machine.keepaliveWithheld else { return }
+        logger.info("the partner published again while we wait for it: opening the path anew")
+        open(current.endpoint)
     }
 
     /// Stops the opening (a handshake, a new cycle, a stop).

@@ -67,8 +67,19 @@ public struct Opening: Sendable {
     /// ...until this long after the start,
     public static let slowUntil = 30.0
     /// then this far apart while no session comes: under conntrack's 30 s "unreplied" timer, so
-    /// our NAT stays open toward the partner for a partner that starts later.
+    /// our NAT stays open toward the partner for a partner that starts later...
     public static let idleInterval = 20.0
+    /// ...until this long after the start. A partner that has not answered in 5 minutes is most
+    /// likely gone (its record outlived it); 20 s punches would cost ~0.3 MB a day each, which on a
+    /// metered link — or for a hub with hundreds of such peers — is not what a wait may cost.
+    public static let idleFor = 300.0
+    /// Then this far apart until `patientFor`,
+    public static let patientInterval = 60.0
+    /// ...
+    public static let patientFor = 1800.0
+    /// and this far apart after that (~20 kB a day). A partner that comes back republishes its
+    /// record; a watched store makes the runtime start the opening over (fast punches) then.
+    public static let rareInterval = 300.0
     /// Answers to the partner's punches no closer than this.
     public static let answerSpacing = 0.2
     /// A seen-punch is answered again at most this often (so two sides that have seen each
@@ -192,7 +203,9 @@ public struct Opening: Sendable {
         let age = time - started
         if age < Self.fastFor { return Self.fastInterval }
         if age < Self.slowUntil { return Self.slowInterval }
-        return Self.idleInterval
+        if age < Self.idleFor { return Self.idleInterval }
+        if age < Self.patientFor { return Self.patientInterval }
+        return Self.rareInterval
     }
 
     private mutating func punch(seen: Bool, now: Double) -> Action {
