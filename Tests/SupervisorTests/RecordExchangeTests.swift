@@ -95,6 +95,24 @@ import Testing
         #expect(again.record.timestamp == 1_700_000_001)
     }
 
+    /// A missing record is read again at the pacer's cadence, but no sooner than once a minute
+    /// from a store whose free watch will say when it appears.
+    @Test func aWatchedStoreIsReadForAMissingRecordOnlyAsASafetyNet() {
+        let loop = EventLoop()
+        let file = ScriptedStore("file", loop: loop), ex = ScriptedStore("ex", loop: loop)
+        file.watchable = true
+        let watched = N.publisher([N.lane("file", file, loop: loop)], loop: loop)
+        #expect(watched.missingPollInterval == StoreReadPacer.missingFloor)
+        watched.watchRemote(keys: N.a, needed: true) {}
+        #expect(watched.missingPollInterval == StoreReadPacer.watchedMissingInterval)
+        let both = N.publisher([N.lane("file", file, loop: loop), N.lane("ex", ex, loop: loop)], loop: loop)
+        both.watchRemote(keys: N.a, needed: true) {}
+        #expect(both.missingPollInterval == StoreReadPacer.watchedMissingInterval, "the slowest store's cadence: every read goes to both")
+        let unwatched = N.publisher([N.lane("ex", ex, loop: loop)], loop: loop)
+        unwatched.watchRemote(keys: N.a, needed: true) {}
+        #expect(unwatched.missingPollInterval == StoreReadPacer.missingFloor)
+    }
+
     /// A failing store and a hung one cost the publish at most the grace period.
     @Test func aFailingOrHungStoreNeverStallsThePublish() throws {
         let loop = EventLoop()

@@ -88,7 +88,13 @@ public final class RecordExchange {
     /// How soon to read again while the partner's record is missing: the slowest of the peer's
     /// stores' cadences (`StoreReadPacer.missingPollInterval`; every read goes to every store).
     var missingPollInterval: Double {
-        lanes.map { $0.pacer?.missingPollInterval ?? StoreReadPacer.missingFloor }.max() ?? StoreReadPacer.missingFloor
+        lanes.indices.map { index in
+            let paced = lanes[index].pacer?.missingPollInterval ?? StoreReadPacer.missingFloor
+            // A free watch (the file store's inotify, with its own stat fallback) tells us when the
+            // record appears: reading is only a safety net then.
+            let watched = watches[index] != nil && !lanes[index].store.watchCostsRequests
+            return watched ? max(paced, StoreReadPacer.watchedMissingInterval) : paced
+        }.max() ?? StoreReadPacer.missingFloor
     }
 
     init(peerKey: WireGuardKey, lanes: [StoreLane], loop: EventLoop, logger: Logger,

@@ -64,6 +64,11 @@ public struct StoreReadPacer: Equatable, Sendable {
 
     /// The shortest wait between two reads for a partner that has not published yet.
     public static let missingFloor = 2.0
+    /// The wait between two reads of a missing record from a store whose free watch will say when
+    /// it appears (the file store): only a safety net, never more often than this (the budget's share
+    /// may ask for less: with 1,000 waiting peers, every 200 s). Ten waiting peers then read a
+    /// record every 6 s between them, not five a second.
+    public static let watchedMissingInterval = 60.0
     /// The share of the read budget that peers waiting for a missing record may use together (the
     /// rest stays for repairs and refreshes).
     public static let missingShare = 0.5
