@@ -18,6 +18,8 @@ public final class Daemon {
     private var networkWatch: NetworkWatch?
     /// Wakes when an interface's mapping check is due (Daemon+MappingCheck).
     var mappingCheckTimer: TimerWatcher?
+    /// Wakes when a log summary is due (`LogDigest`).
+    private var logDigestTimer: TimerWatcher?
     let monitor: MonitorSettings
     /// `ping_monitor` (a reload may change it; peers it concerns are restarted).
     var pingMonitor: PingMonitorSettings
@@ -60,6 +62,7 @@ public final class Daemon {
         }
         signals.append(SignalWatcher(loop: loop, signal: SIGUSR1) { [unowned self] in self.dumpHealth() })
         signal(SIGPIPE, SIG_IGN)
+        startLogDigest()
         if oneshot {
             oneshotTimer = TimerWatcher(loop: loop) { [unowned self] in
                 self.logger.error("oneshot: not every peer was configured in \(Int(oneshotTimeout))s")
@@ -160,7 +163,19 @@ public final class Daemon {
                           timeout: peer.settings.ping?.timeout ?? pingMonitor.timeout)
     }
 
+    /// Per-peer lines that many peers repeat within seconds are summarised (`LogDigest`).
+    private func startLogDigest() {
+        let loop = self.loop, logger = self.logger
+        let timer = TimerWatcher(loop: loop) { logger.writeDueSummaries(now: loop.now) }
+        logDigestTimer = timer
+        logger.control.digest = LogDigest()
+        logger.control.clock = { loop.now }
+        logger.control.scheduleSummary = { due in timer.start(after: max(0, due - loop.now)) }
+    }
+
     private func shutdown(status: Int32) {
+        logger.writeDueSummaries(now: .infinity)
+        logDigestTimer?.stop()
         stopOperations()
         for timer in pollTimers { timer.stop() }
         mappingCheckTimer?.stop()

@@ -74,6 +74,16 @@ final class InterfaceRuntime {
         return true
     }
 
+    /// Records the port's mapping in `family` as a discovery found it; true when it differs from
+    /// the one recorded before (so it is logged once per interface at info, not once per peer:
+    /// every peer's discovery shares the port's exchange).
+    func noteMapping(_ mapped: Endpoint, family: IPFamily) -> Bool {
+        guard loggedMapping[family] != mapped else { return false }
+        loggedMapping[family] = mapped
+        return true
+    }
+    private var loggedMapping: [IPFamily: Endpoint] = [:]
+
     /// The families whose NAT is known to be symmetric (our records say so to the peer).
     var symmetricFamilies: Set<IPFamily> { Set(natBehaviour.filter { $0.value == .symmetric }.keys) }
 

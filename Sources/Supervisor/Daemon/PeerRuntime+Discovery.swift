@@ -10,8 +10,10 @@ extension PeerRuntime {
         for family in outcome.families {
             if let mappings = outcome.found[family] {
                 let first = mappings.first
-                // An unchanged mapping (every poll of a repair, every refresh) is routine.
-                let level: Logger.Level = first.mapped == machine.mapping?[family] ? .debug : .info
+                // An unchanged mapping (every poll of a repair, every refresh) is routine, and so is
+                // one the interface has logged already (its other peers share the port's exchange).
+                let news = interface.noteMapping(first.mapped, family: family)
+                let level: Logger.Level = news ? .info : .debug
                 logger.log(level: level, "discovered", metadata: [
                     "family": "\(family)", "mapped": "\(first.mapped)", "server": "\(first.server)",
                     "rtt_ms": "\(Int(first.rtt * 1000))", "servers_answered": "\(mappings.all.count)",

@@ -471,8 +471,8 @@ final class PeerRuntime {
         case .endOpening: endOpening()
         case .armTimer(let timer, let seconds): self.timer(timer).start(after: seconds)
         case .cancelTimer(let timer): self.timer(timer).stop()
-        case .log(.info, let message): logger.info("\(message)")
-        case .log(.warning, let message): logger.warning("\(message)")
+        case .log(.info, let message, let metadata): logger.info("\(message)", metadata: metadata)
+        case .log(.warning, let message, let metadata): logger.warning("\(message)", metadata: metadata)
         }
     }
 

@@ -37,6 +37,13 @@ public struct Logger: Sendable {
         public var minimumLevel: Level?
         /// How a message becomes a line.
         public var format: LineFormat
+        /// Per-peer lines that many peers repeat are summarised (`LogDigest`) when this is set
+        /// (the daemon sets it, with `clock` and `scheduleSummary`); nil: every line is written.
+        var digest: LogDigest?
+        /// Loop time, for the digest's windows.
+        var clock: (() -> Double)?
+        /// Asks for `writeDueSummaries` at this loop time (a window began holding lines).
+        var scheduleSummary: ((Double) -> Void)?
 
         init(format: LineFormat, minimumLevel: Level?) {
             self.format = format
@@ -76,7 +83,30 @@ public struct Logger: Sendable {
                     metadata messageMetadata: @autoclosure () -> Metadata = [:]) {
         guard let minimumLevel, level >= minimumLevel else { return }
         let merged = metadata.merging(messageMetadata()) { $1 }
-        sink(format.line(level: level, message: message(), metadata: merged))
+        let text = message()
+        if minimumLevel >= .info, (Level.info...Level.warning).contains(level), let peer = merged["peer"],
+           control.digest != nil, let now = control.clock?() {
+            let dueBefore = control.digest!.nextDue
+            guard control.digest!.admit(level: level, message: text, peer: peer, now: now) else {
+                if let due = control.digest!.nextDue, dueBefore.map({ due < $0 }) ?? true { control.scheduleSummary?(due) }
+                return
+            }
+        }
+        sink(format.line(level: level, message: text, metadata: merged))
+    }
+
+    /// Writes the summaries of the digest's windows that ended by `now` (one line each: the
+    /// message, `repeated` lines held from `peers` peers, the first few as `examples`), and asks
+    /// for the next call when more windows hold lines.
+    public func writeDueSummaries(now: Double) {
+        guard control.digest != nil else { return }
+        for summary in control.digest!.due(now: now) {
+            sink(format.line(level: summary.level, message: summary.message, metadata: [
+                "repeated": "\(summary.lines)", "peers": "\(summary.peers)",
+                "examples": summary.examples.joined(separator: ","), "within_s": "\(Int(LogDigest.window))",
+            ]))
+        }
+        if let due = control.digest!.nextDue { control.scheduleSummary?(due) }
     }
 
     /// Writes `message` at `.trace`.

@@ -129,8 +129,10 @@ public struct PeerStateMachine: Sendable {
         case armTimer(Timer, seconds: Double)
         /// Disarm a timer.
         case cancelTimer(Timer)
-        /// Tell the operator something (the daemon adds the peer's name).
-        case log(LogLevel, String)
+        /// Tell the operator something (the daemon adds the peer's name). Values that differ from
+        /// peer to peer go in `metadata`, so that the same message from many peers can be
+        /// summarised (`LogDigest`).
+        case log(LogLevel, String, metadata: [String: String] = [:])
     }
 
     /// Severity of a `log` action.
@@ -366,7 +368,8 @@ public struct PeerStateMachine: Sendable {
         let backoff = delay(base: settings.retryBase, cap: settings.retryCap, attempt: consecutiveFailures)
         let delay = min(backoff, settings.jitter > 0 ? random.spread(pollEvery, by: settings.jitter) : pollEvery)
         let log: [Action] = consecutiveFailures == 1
-            ? [.log(.info, "no record from the peer yet; reading again every \(DurationText.span(pollEvery)) at most")] : []
+            ? [.log(.info, "no record from the peer yet; reading it again at the stores' pace",
+                    metadata: ["read_every": DurationText.span(pollEvery)])] : []
         return log + [.armTimer(.retry, seconds: delay)]
     }
 
