@@ -28,7 +28,8 @@ bench_binary() {
 proc_cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 ## proc_run_ns PID — CPU time of all its threads in nanoseconds (schedstat: exact, no tick rounding).
-proc_run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
+## Printed with %.0f: Debian's awk (mawk) saturates %d at 2^31 − 1, i.e. 2.1 s.
+proc_run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 ## proc_ctxt PID — "voluntary nonvoluntary" context switches summed over its threads. Each voluntary
 ## switch is the process going to sleep (in epoll_wait, mostly), i.e. one wakeup later.

@@ -47,4 +47,48 @@ import Testing
         let reads = 1000 / StoreReadPacer.missingPollInterval(budget: dht, waiting: 1000)
         #expect(reads <= dht.perSecond * StoreReadPacer.missingShare + 1e-9)
     }
+
+    /// A thousand peers' first reads queue at start; the one read a change notification asks for
+    /// goes ahead of them, from a reserve of a quarter of the burst refilled at a tenth of the
+    /// rate; the queue behind it waits one token longer; the long-run rate stays the budget's.
+    @Test func anUrgentReadGoesAheadOfTheQueueWithinTheBudget() {
+        var pacer = StoreReadPacer(budget: .init(burst: 20, perSecond: 10))
+        var waits: [Double] = []
+        for _ in 0..<1000 { waits.append(pacer.delay(now: 0)) }
+        #expect(waits.last! > 90, "the thousandth first read waits \(waits.last!) s")
+        let notified = pacer.delay(now: 1, urgent: true)
+        #expect(notified == 0, "the notified read goes now")
+        let routine = pacer.delay(now: 1, urgent: false)
+        #expect(routine > 95, "a routine one queues behind everything")
+        for _ in 0..<4 { _ = pacer.delay(now: 1, urgent: true) }
+        let spent = pacer.delay(now: 1, urgent: true)
+        #expect(spent > 95, "the reserve (5) is spent: it queues too")
+        #expect(pacer.urgentAhead == 5)
+        let refilled = pacer.delay(now: 3, urgent: true)
+        #expect(refilled == 0, "a tenth of the rate refills one token a second")
+        // A read already queued that becomes urgent goes ahead without taking a second token.
+        var queued = StoreReadPacer(budget: .init(burst: 1, perSecond: 1))
+        _ = queued.delay(now: 0)
+        let second = queued.delay(now: 0)
+        #expect(second == 1)
+        let ahead = queued.goAhead(now: 0), again = queued.goAhead(now: 0)
+        #expect(ahead)
+        #expect(!again, "the reserve of one is spent")
+        let third = queued.delay(now: 0)
+        #expect(third == 2, "the bucket counted the read once")
+    }
+
+    @Test func urgentReadsExceedTheBudgetByAtMostTheirReserve() {
+        var pacer = StoreReadPacer(budget: .init(burst: 4, perSecond: 0.2))
+        var goOut: [Double] = []
+        var now = 0.0
+        while now < 600 {
+            for urgent in [true, false, false] { goOut.append(now + pacer.delay(now: now, urgent: urgent)) }
+            now += 0.5
+        }
+        let inWindow = Double(goOut.filter { $0 < 600 }.count)
+        // The bucket's reads, plus the urgent reserve's: at most a tenth of the rate more.
+        let limit: Double = 4 + 0.2 * 600 + 1 + 0.1 * 0.2 * 600 + 1
+        #expect(inWindow <= limit, "\(inWindow) reads in 600 s")
+    }
 }

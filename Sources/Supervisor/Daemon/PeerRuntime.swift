@@ -49,6 +49,8 @@ final class PeerRuntime {
     private var lastHandshakeSeen: Double = 0
     private var pending: [PeerStateMachine.Event] = []
     private var announcedWatch = false
+    /// A store said the partner's record changed since our last read (that read is urgent).
+    private var notified = false
     private var handling = false
     private var discovery: PortDiscovery.Request?
     /// What the NAT behaviours say about a direct path to this peer, when something known
@@ -113,7 +115,10 @@ final class PeerRuntime {
     private func updateWatches() {
         guard watchesStores, machine.state != .stopped, let keys = interface.keys else { return }
         let needed = machine.state != .monitoring || machine.repairing != nil
-        let watching = records.watchRemote(keys: keys, needed: needed) { [weak self] in self?.handle(.remoteChanged) }
+        let watching = records.watchRemote(keys: keys, needed: needed) { [weak self] in
+            self?.notified = true
+            self?.handle(.remoteChanged)
+        }
         if watching > 0 && !announcedWatch {
             announcedWatch = true
             logger.debug("watching the stores for the peer's record", metadata: ["stores": "\(watching)"])
@@ -561,7 +566,10 @@ final class PeerRuntime {
             return
         }
         let newestBefore = records.remote?.timestamp
-        records.read(keys: keys, completion: completion { (me: PeerRuntime, read: RecordExchange.Read) in
+        // A read the store's notification or a repair asks for goes ahead of routine ones.
+        let urgent = notified || machine.repair != nil
+        notified = false
+        records.read(keys: keys, urgent: urgent, completion: completion { (me: PeerRuntime, read: RecordExchange.Read) in
             switch read {
             case .failed(let why): me.handle(.remoteReadFailed(why))
             case .missing: me.handle(.remoteMissing(pollEvery: me.records.missingPollInterval))

@@ -216,7 +216,8 @@ public final class RecordExchange {
     }
 
     /// Reads the peer's record from every store, opens each, and picks one (`RemoteRecordChoice`).
-    func read(keys: InterfaceKeys, completion: @escaping (Read) -> Void) {
+    /// `urgent`: a change notification or a repair asks for it (`StoreReadPacer.delay(now:urgent:)`).
+    func read(keys: InterfaceKeys, urgent: Bool = false, completion: @escaping (Read) -> Void) {
         readRound?.cancel()
         let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
         let peerKey = self.peerKey
@@ -227,7 +228,7 @@ public final class RecordExchange {
         }
         readRound = round
         for (index, lane) in lanes.enumerated() {
-            lane.get(key: key) { result in
+            lane.get(key: key, urgent: urgent) { result in
                 switch result {
                 case .failure(let error): round.answer(index, .failed(error.message))
                 case .success(nil): round.answer(index, .missing)

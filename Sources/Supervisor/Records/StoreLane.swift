@@ -47,6 +47,8 @@ final class StoreLane {
         var waiters: [(Result<String?, StoreError>) -> Void] = []
         var timer: TimerWatcher?
         var startedAt = 0.0
+        /// Sent to the store (not waiting on the pacer any more).
+        var started = false
     }
 
     /// A lane for `store` (named `plugin` in config) with its write policy and timeout.
@@ -84,15 +86,19 @@ final class StoreLane {
     /// Reads `key`; answers within `timeout` seconds of the call going out. A get of the same key
     /// already in flight (or waiting for the pacer) is joined, not repeated. The store's pacer
     /// (shared by every peer reading the store) may make the call wait for its budget first.
-    func get(key: String, completion: @escaping (Result<String?, StoreError>) -> Void) {
+    func get(key: String, urgent: Bool = false, completion: @escaping (Result<String?, StoreError>) -> Void) {
         if let pending = gets[key] {
             pending.waiters.append(completion)
+            // An urgent read joining a paced one: it goes now if the reserve allows.
+            if urgent, !pending.started, pacer?.goAhead(now: loop.now) == true {
+                startGet(key, pending)
+            }
             return
         }
         let pending = PendingGet()
         pending.waiters = [completion]
         gets[key] = pending
-        let wait = pacer?.delay(now: loop.now) ?? 0
+        let wait = pacer?.delay(now: loop.now, urgent: urgent) ?? 0
         guard wait > 0 else { return startGet(key, pending) }
         logger.debug("store read paced", metadata: ["store": "\(plugin)", "wait_ms": "\(Int(wait * 1000))"])
         let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in
@@ -104,6 +110,7 @@ final class StoreLane {
     }
 
     private func startGet(_ key: String, _ pending: PendingGet) {
+        pending.started = true
         pending.timer?.stop()
         pending.startedAt = loop.now
         let timer = TimerWatcher(loop: loop) { [weak self, weak pending] in

@@ -26,6 +26,10 @@ public struct StoreReadPacer: Equatable, Sendable {
     /// The budget.
     public let budget: Budget
     private var tokens: Double
+    /// The reserve urgent reads go ahead from (`delay(now:urgent:)`).
+    private var urgentTokens: Double
+    /// Urgent reads that went ahead of the queue (for status and tests).
+    public private(set) var urgentAhead = 0
     private var lastRefill: Double?
     /// Reads that had to wait, and the seconds they waited in all (for status).
     public private(set) var delayed = 0
@@ -36,6 +40,29 @@ public struct StoreReadPacer: Equatable, Sendable {
     public init(budget: Budget) {
         self.budget = budget
         self.tokens = budget.burst
+        self.urgentTokens = Self.urgentBurst(budget)
+    }
+
+    /// The urgent reserve's size: a quarter of the burst (at least one read).
+    static func urgentBurst(_ budget: Budget) -> Double { max(1, (budget.burst / 4).rounded(.down)) }
+    /// The urgent reserve refills at a tenth of the budget's rate.
+    public static let urgentShare = 0.1
+
+    /// A read that a change notification or a repair asks for (the partner's record is known, or
+    /// needed, to have changed) at `now`: it goes out at once, ahead of the routine reads queued
+    /// before it (a thousand peers' first reads at start, missing-record polls), when the urgent
+    /// reserve has a token — a quarter of the burst, refilled at a tenth of the rate. It still
+    /// takes its token from the bucket, so the reads queued after it wait that much longer; those
+    /// queued before it keep their times, so over any window the store sees at most the budget
+    /// plus the reserve's share (a tenth more, and a quarter burst). Without a reserve token it
+    /// queues like any other read.
+    public mutating func delay(now: Double, urgent: Bool) -> Double {
+        refill(now: now)
+        guard urgent, urgentTokens >= 1 else { return delay(now: now) }
+        urgentTokens -= 1
+        tokens -= 1
+        urgentAhead += 1
+        return 0
     }
 
     /// A read wants to go out at `now`: 0 when it may go at once, else the seconds it must wait
@@ -83,9 +110,20 @@ public struct StoreReadPacer: Equatable, Sendable {
         max(missingFloor, Double(max(1, waiting)) / (budget.perSecond * missingShare))
     }
 
+    /// A read already queued (its bucket token reserved) became urgent: true when the urgent
+    /// reserve lets it go now (the reserve's token is taken), false when it keeps its place.
+    public mutating func goAhead(now: Double) -> Bool {
+        refill(now: now)
+        guard urgentTokens >= 1 else { return false }
+        urgentTokens -= 1
+        urgentAhead += 1
+        return true
+    }
+
     private mutating func refill(now: Double) {
         if let lastRefill, now > lastRefill {
             tokens = min(budget.burst, tokens + (now - lastRefill) * budget.perSecond)
+            urgentTokens = min(Self.urgentBurst(budget), urgentTokens + (now - lastRefill) * budget.perSecond * Self.urgentShare)
         }
         if lastRefill == nil || now > lastRefill! { lastRefill = now }
     }
@@ -113,5 +151,8 @@ final class SharedReadPacer {
     }
 
     /// See `StoreReadPacer.delay`.
-    func delay(now: Double) -> Double { pacer.delay(now: now) }
+    func delay(now: Double, urgent: Bool = false) -> Double { pacer.delay(now: now, urgent: urgent) }
+
+    /// See `StoreReadPacer.goAhead`.
+    func goAhead(now: Double) -> Bool { pacer.goAhead(now: now) }
 }
