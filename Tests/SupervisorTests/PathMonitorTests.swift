@@ -19,6 +19,24 @@ import Testing
         var isFailing: Bool { m.isFailing }
     }
 
+    /// A rekey that takes several of WireGuard's retries on a lossy link leaves the handshake
+    /// older than 135 s while the old session still carries the peer's traffic: not stale. Only
+    /// once nothing comes in either is it.
+    @Test func aStaleHandshakeWhileTrafficStillComesInIsNotAFailure() {
+        var m = Unprobed()
+        var rx: UInt64 = 1000, tx: UInt64 = 1000
+        _ = m.observe(sample(100, rx: rx, tx: tx, handshake: 100, keepalive: 0))
+        for t in stride(from: 100.5, through: 150, by: 0.5) {
+            tx += 100
+            if Int(t * 2) % 2 == 0 { rx += 100 }
+            #expect(m.observe(sample(t + 100, rx: rx, tx: tx, handshake: 100, keepalive: 0)) == nil, "at \(t + 100)")
+        }
+        tx += 100
+        #expect(m.observe(sample(251, rx: rx, tx: tx, handshake: 100, keepalive: 0)) == nil)
+        tx += 100
+        #expect(m.observe(sample(252.1, rx: rx, tx: tx, handshake: 100, keepalive: 0)) == .failed(.handshakeStale))
+    }
+
     @Test func steadyTrafficIsHealthy() {
         var m = Unprobed()
         for t in 0..<100 {

@@ -316,8 +316,12 @@ public struct PathMonitor: Sendable {
         }
         // WireGuard rekeys only when the keypair's initiator sends: on an idle flow kept by one
         // side's keepalives the handshake may be older than 135 s; only data makes that stale.
+        // A handshake older than 135 s only matters while nothing comes in: a session that still
+        // carries the peer's traffic is alive, and on a lossy link a rekey may need several of
+        // WireGuard's 5 s retries (at 20 % loss each way a third of them fail) — that alone made
+        // one loss-and-delay run in five start a repair.
         let sendingData = sample.keepaliveRole == .both ? sending : dataSinceRx
-        if sendingData && sample.now - sample.lastHandshake > Self.staleHandshake {
+        if sendingData && sample.now - sample.lastHandshake > Self.staleHandshake && sample.now - since >= deadAfter {
             handshakeStale = true
         }
         // Leading, our keepalives still make WireGuard re-handshake within a session lifetime
