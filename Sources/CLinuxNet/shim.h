@@ -21,6 +21,7 @@
 #include <spawn.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <malloc.h>
 
 /// pidfd_open(2): a file descriptor that becomes readable when the child exits, so an event
 /// loop that is not libev's default loop can wait for children without reaping them all.

@@ -52,9 +52,15 @@ public struct WireGuardDeviceState: Equatable, Sendable {
         self.peers = peers
     }
 
-    /// The peer with this public key (hex), if the device has it.
+    /// The peer with this public key (hex), if the device has it (a linear search: for one peer;
+    /// for all of them, `peersByKey`).
     public func peer(_ publicKeyHex: String) -> WireGuardPeerState? {
         peers.first { $0.publicKeyHex == publicKeyHex }
+    }
+
+    /// The peers by public key (hex): a poll of a thousand peers looks each one up once.
+    public func peersByKey() -> [String: WireGuardPeerState] {
+        Dictionary(peers.map { ($0.publicKeyHex, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

@@ -20,6 +20,7 @@ public final class Daemon {
     var mappingCheckTimer: TimerWatcher?
     /// Wakes when a log summary is due (`LogDigest`).
     private var logDigestTimer: TimerWatcher?
+    private var trimTimer: TimerWatcher?
     let monitor: MonitorSettings
     /// `ping_monitor` (a reload may change it; peers it concerns are restarted).
     var pingMonitor: PingMonitorSettings
@@ -90,6 +91,8 @@ public final class Daemon {
         for peer in peers { peer.handle(.start) }
         if monitor.mode == .events { startProbes() }
         startOperations()
+        trimTimer = TimerWatcher(loop: loop) { HeapTrim.now() }
+        trimTimer?.start(after: 30, repeat: 600)
         loop.run()
         return exitStatus
     }
@@ -124,8 +127,9 @@ public final class Daemon {
             }
             guard let device else { continue }
             let now = WallClock.now()
+            let byKey = device.peersByKey()
             for peer in peers where peer.interface === interface {
-                if let state = device.peer(peer.peerKey.hex) { peer.observe(state, now: now) }
+                if let state = byKey[peer.peerKey.hex] { peer.observe(state, now: now) }
             }
         }
     }

@@ -97,14 +97,36 @@ final class InterfaceRuntime {
     func poll() -> WireGuardDeviceState? {
         guard let device = try? backend.device() else { return nil }
         lastDevice = device
+        lastDeviceAt = loop.now
         return device
     }
 
-    /// Reads the device and refreshes `keys`; fails if it has no private key or listen port.
-    func readDevice() throws(InterfaceError) -> (WireGuardDeviceState, InterfaceKeys) {
+    /// The device as read at most `maxAge` seconds ago, or read now; nil if it cannot be read. A
+    /// thousand peers starting (or reading their partners' records) together share one read: a
+    /// 1,000-peer UAPI dump is ~300 kB of text, and reading it once per peer took 25 s at start.
+    func device(maxAge: Double) -> WireGuardDeviceState? {
+        if let lastDevice, let at = lastDeviceAt, loop.now - at <= maxAge { return lastDevice }
+        return poll()
+    }
+
+    /// When `lastDevice` was read (loop time).
+    private var lastDeviceAt: Double?
+
+    /// The next `device(maxAge:)` or `readDevice(maxAge:)` reads the device again (it was
+    /// re-created, or the network changed: its listen port may differ).
+    func forgetDeviceRead() { lastDeviceAt = nil }
+
+    /// Reads the device — or takes a read at most `maxAge` seconds old — and refreshes `keys`;
+    /// fails if it has no private key or listen port.
+    func readDevice(maxAge: Double = 0) throws(InterfaceError) -> (WireGuardDeviceState, InterfaceKeys) {
         let device: WireGuardDeviceState
-        do { device = try backend.device() } catch { throw InterfaceError(message: "\(error)") }
-        lastDevice = device
+        if maxAge > 0, let lastDevice, let at = lastDeviceAt, loop.now - at <= maxAge {
+            device = lastDevice
+        } else {
+            do { device = try backend.device() } catch { throw InterfaceError(message: "\(error)") }
+            lastDevice = device
+            lastDeviceAt = loop.now
+        }
         guard let hex = device.privateKeyHex, let privateKey = WireGuardKey(hex: hex) else {
             throw InterfaceError(message: "\(name) has no private key")
         }

@@ -384,6 +384,7 @@ final class PeerRuntime {
 
     func networkChanged(_ what: String) {
         interface.discovery.forget()  // our mapping may have moved: no answer from before counts
+        interface.forgetDeviceRead()
         relearnKeepalive()
         trigger(.network(what))
     }
@@ -392,6 +393,7 @@ final class PeerRuntime {
     /// to it is gone; re-discover and write the endpoint again.
     func deviceReset(_ what: String) {
         interface.discovery.forget()
+        interface.forgetDeviceRead()
         relearnKeepalive()
         lastTrigger = (.network(what), WallClock.now())
         handle(.deviceReset(what))
@@ -501,7 +503,8 @@ final class PeerRuntime {
     private func discover() {
         let device: WireGuardDeviceState
         do {
-            (device, _) = try interface.readDevice()
+            // A read at most a second old: peers starting or repairing together share it.
+            (device, _) = try interface.readDevice(maxAge: 1)
         } catch {
             handle(.discoveryFailed("\(error)"))
             return
@@ -588,7 +591,7 @@ final class PeerRuntime {
             return .remoteRejected("the record has no \(settings.protocol) address")
         }
         noteDirectPath(peerRecord: record, using: endpoint)
-        let wireGuard = try? interface.backend.device().peer(peerKey.hex)
+        let wireGuard = interface.device(maxAge: 1)?.peer(peerKey.hex)
         let context = RemoteContext(recordSince: since, wireGuardEndpoint: wireGuard?.endpoint,
                                     lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
                                     weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes))
@@ -673,7 +676,7 @@ final class PeerRuntime {
     private func openingTick() {
         // The interval mode reads no counters: while an opening runs, its own ticks look for the
         // handshake that ends it (one device read per tick, 0.2 s apart at most).
-        if !countersPolled, let state = try? interface.backend.device().peer(peerKey.hex) { noteHandshake(state) }
+        if !countersPolled, let state = interface.device(maxAge: 0.1)?.peer(peerKey.hex) { noteHandshake(state) }
         guard var current = opening else { return }
         let actions = current.rules.tick(now: WallClock.now())
         opening = current
