@@ -472,6 +472,21 @@ import Testing
         #expect(m.consecutiveFailures == 0)
     }
 
+    /// A cadence beyond the retry cap (a thousand peers waiting on one store): the backoff grows
+    /// to it, not only to 60 s.
+    @Test func aSlowCadenceIsReachedPastTheRetryCap() {
+        var m = machine()
+        _ = m.handle(.start)
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.published)
+        var delays: [Double] = []
+        for _ in 0..<12 {
+            for case .armTimer(.retry, let seconds) in m.handle(.remoteMissing(pollEvery: 200)) { delays.append(seconds) }
+            _ = m.handle(.timerFired(.retry))
+        }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 64, 128] + Array(repeating: 200, count: 4))
+    }
+
     @Test func aRejectedRecordWhileMonitoringKeepsTheConfiguredEndpoint() {
         var m = monitoring()
         _ = m.handle(.timerFired(.refresh))

@@ -365,7 +365,10 @@ public struct PeerStateMachine: Sendable {
         guard state == .awaitingRemote else { return [] }
         consecutiveFailures += 1
         state = .waitingToRetry(.readRemote)
-        let backoff = delay(base: settings.retryBase, cap: settings.retryCap, attempt: consecutiveFailures)
+        // The backoff grows up to the cadence (not only to `retryCap`: with a cadence beyond it,
+        // a capped backoff would read every 60 s for ever — a thousand waiting peers then kept
+        // the store's whole read budget busy).
+        let backoff = delay(base: settings.retryBase, cap: max(settings.retryCap, pollEvery), attempt: consecutiveFailures)
         let delay = min(backoff, settings.jitter > 0 ? random.spread(pollEvery, by: settings.jitter) : pollEvery)
         let log: [Action] = consecutiveFailures == 1
             ? [.log(.info, "no record from the peer yet; reading it again at the stores' pace",
