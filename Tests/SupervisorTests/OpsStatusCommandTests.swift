@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import Probes
 @testable import Supervisor
 import SystemCalls
 import Testing
@@ -92,7 +93,41 @@ import Testing
         #expect(throws: UsageError("-json is a flag of the status command")) { try CommandLineOptions.parse(["-json"]) }
         #expect(throws: UsageError("unexpected argument: more")) { try CommandLineOptions.parse(["status", "-json", "more"]) }
         #expect(throws: UsageError("flag provided but not defined: -x")) { try CommandLineOptions.parse(["status", "-x"]) }
+        var one = CommandLineOptions(subcommand: "status")
+        one.peer = "p3"
+        #expect(try CommandLineOptions.parse(["status", "-peer", "p3"]) == one)
+        var all = CommandLineOptions(subcommand: "status")
+        all.all = true
+        #expect(try CommandLineOptions.parse(["status", "-all"]) == all)
+        #expect(throws: UsageError("-peer is a flag of the status command")) { try CommandLineOptions.parse(["-peer", "x"]) }
     }
+
+    /// Many peers: a summary (how many in each condition, names of those not up), not 1,000
+    /// peers' details; one peer on request, all with -all.
+    @Test func manyPeersAreSummarisedAndOneIsShownOnRequest() {
+        let wg = WireGuardPeerState(publicKeyHex: "00", endpoint: OpsSnapshotTests.theirs, lastHandshake: 995, rxBytes: 5000,
+                                    txBytes: 7000, persistentKeepalive: 25)
+        let none = WireGuardPeerState(publicKeyHex: "00", endpoint: nil, lastHandshake: 0, rxBytes: 0, txBytes: 0,
+                                      persistentKeepalive: 0)
+        var peers = (1...25).map { OpsSnapshotTests.peer(name: "p\($0)", wireGuard: none, state: .waitingToRetry(.readRemote)) }
+        peers[0] = OpsSnapshotTests.peer(name: "live", wireGuard: wg)
+        let json = OpsSnapshotTests.snapshot(peers).json()
+        let summary = StatusText.render(json, now: 1000)
+        #expect(summary.contains("25 peers (details of one: stunmeshd status -peer NAME; of all: -all):"))
+        #expect(summary.contains("  24 not up: waiting to retry (read remote): p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, …"))
+        #expect(summary.contains("  1 up: live"))
+        #expect(!summary.contains("latest handshake"), "no details")
+        let one = StatusText.render(json, now: 1000, detail: .peer("p7"))
+        #expect(one.contains("peer: p7") && !one.contains("peer: p8") && one.contains("state:"))
+        let every = StatusText.render(json, now: 1000, detail: .all)
+        #expect(every.components("peer: ") == 25)
+        let few = StatusText.render(OpsSnapshotTests.snapshot(Array(peers.prefix(3))).json(), now: 1000)
+        #expect(few.components("peer: ") == 3, "up to 20 peers: details as before")
+    }
+}
+
+extension String {
+    fileprivate func components(_ target: String) -> Int { split(separator: target, omittingEmptySubsequences: false).count - 1 }
 }
 
 extension String {

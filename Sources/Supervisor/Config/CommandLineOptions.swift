@@ -18,6 +18,10 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var json: Bool
     /// `status -status-file FILE`: read this file instead of the config's `status_file`.
     public var statusFile: String?
+    /// `status -peer NAME`: that peer's details only.
+    public var peer: String?
+    /// `status -all`: every peer's details, however many.
+    public var all = false
 
     /// Options as given; everything off by default.
     public init(configFile: String? = nil, configDir: String? = nil, oneshot: Bool = false, version: Bool = false,
@@ -35,7 +39,7 @@ public struct CommandLineOptions: Equatable, Sendable {
     /// The help text printed for `-h` and after a usage error.
     public static let usage = """
         Usage: stunmeshd [flags]
-               stunmeshd [-c FILE | -config-dir DIR] status [-json] [-status-file FILE]
+               stunmeshd [-c FILE | -config-dir DIR] status [-json] [-peer NAME | -all] [-status-file FILE]
 
         Keeps WireGuard peers connected directly through NATs, compatible with stunmesh-go.
 
@@ -47,8 +51,9 @@ public struct CommandLineOptions: Equatable, Sendable {
           -h, -help          print this help and exit
 
         status: show the running daemon's peers (from its status file; exit 3 when no
-        daemon runs). -json prints the JSON, -status-file FILE reads FILE instead of the
-        config's status_file (default /run/stunmeshd/status.json).
+        daemon runs): every peer's details up to 20 peers, a summary beyond that. -peer NAME
+        shows one peer, -all every peer, -json the JSON; -status-file FILE reads FILE instead
+        of the config's status_file (default /run/stunmeshd/status.json).
 
         Without -c or -config-dir, config.yaml then config.yml is looked for in
         $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh and the current directory.
@@ -73,6 +78,8 @@ public struct CommandLineOptions: Equatable, Sendable {
         if options.subcommand != "status" {
             if options.json { throw UsageError("-json is a flag of the status command") }
             if options.statusFile != nil { throw UsageError("-status-file is a flag of the status command") }
+            if options.peer != nil { throw UsageError("-peer is a flag of the status command") }
+            if options.all { throw UsageError("-all is a flag of the status command") }
         }
         return options
     }
@@ -96,7 +103,7 @@ public struct CommandLineOptions: Equatable, Sendable {
                 name = name[..<equals]
             }
             switch name {
-            case "c", "config", "config-dir", "status-file":
+            case "c", "config", "config-dir", "status-file", "peer":
                 if value == nil, let next = rest.first {
                     value = Substring(next)
                     rest = rest.dropFirst()
@@ -105,10 +112,13 @@ public struct CommandLineOptions: Equatable, Sendable {
                 switch name {
                 case "config-dir": options.configDir = String(value)
                 case "status-file": options.statusFile = String(value)
+                case "peer": options.peer = String(value)
                 default: options.configFile = String(value)
                 }
             case "json":
                 options.json = try boolean(value, flag: name)
+            case "all":
+                options.all = try boolean(value, flag: name)
             case "oneshot":
                 options.oneshot = try boolean(value, flag: name)
             case "version":

@@ -83,10 +83,13 @@ extension Daemon {
             logger.info("\(line)", metadata: ["health": "dump"])
         }
         // One machine-readable line per peer with what the table does not show: the NAT in
-        // front of WireGuard's port and whether a direct path is possible at all.
-        for peer in peers {
+        // front of WireGuard's port and whether a direct path is possible at all. Beyond the
+        // table's detail limit the summary stands alone (`status -peer NAME` has the rest).
+        for peer in peers where peers.count <= StatusText.detailLimit {
+            let (state, detail) = StatusWords.stateKey(peer.machine.state)
             var metadata: Logger.Metadata = ["interface": "\(peer.interface.name)", "peer": "\(peer.name)",
-                                             "state": "\(peer.machine.state)"]
+                                             "state": "\(state)"]
+            if let detail { metadata["state_detail"] = detail }
             for (family, nat) in peer.interface.natBehaviour { metadata["nat_\(family)"] = "\(nat)" }
             if let outlook = peer.directPath { metadata["direct_path"] = "\(outlook)" }
             logger.info("health", metadata: metadata)

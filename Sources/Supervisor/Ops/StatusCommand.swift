@@ -27,7 +27,16 @@ public enum StatusCommand {
         let now = WallClock.now()
         switch judge(text, path: path, now: now, isAlive: isAlive) {
         case .running(let status):
-            output(options.json ? status.encoded() + "\n" : StatusText.render(status, now: now))
+            if options.json {
+                output(status.encoded() + "\n")
+                return 0
+            }
+            if let name = options.peer,
+               !(status["peers"]?.arrayValue ?? []).contains(where: { $0["peer"]?.stringValue == name }) {
+                errorOutput("stunmeshd status: no peer named \(name)\n")
+                return 1
+            }
+            output(StatusText.render(status, now: now, detail: options.peer.map { .peer($0) } ?? (options.all ? .all : .automatic)))
             return 0
         case .notRunning(let why):
             errorOutput("stunmeshd is not running (\(why))\n")

@@ -6,7 +6,22 @@ import SystemCalls
 /// and `stunmeshd status` print the same thing. Pure; fields missing from the JSON are skipped.
 public enum StatusText {
     /// The table; `now` is the reader's wall-clock time (for "ago").
-    public static func render(_ status: JSONValue, now: Double) -> String {
+    /// Which peers get their details.
+    public enum Detail: Equatable, Sendable {
+        /// Every peer up to `detailLimit` peers; beyond that a summary (the health dump, `status`).
+        case automatic
+        /// Every peer (`status -all`).
+        case all
+        /// This one (`status -peer NAME`).
+        case peer(String)
+    }
+
+    /// Beyond this many peers `status` and the health dump print a summary, not every peer.
+    public static let detailLimit = 20
+    /// Names listed per group in the summary.
+    public static let namesPerGroup = 10
+
+    public static func render(_ status: JSONValue, now: Double, detail: Detail = .automatic) -> String {
         var lines: [String] = []
         let daemon = status["stunmeshd"]
         let summary = status["summary"]
@@ -20,8 +35,14 @@ public enum StatusText {
         if let mode = daemon?["monitor"]?.stringValue { facts.append("monitor \(mode)") }
         if !facts.isEmpty { lines.append(facts.joined(separator: ", ")) }
 
+        let peers = status["peers"]?.arrayValue ?? []
+        if detail == .automatic, peers.count > detailLimit {
+            lines += summaryLines(peers)
+            return lines.joined(separator: "\n") + "\n"
+        }
         var currentInterface: String?
-        for peer in status["peers"]?.arrayValue ?? [] {
+        for peer in peers {
+            if case .peer(let name) = detail, peer["peer"]?.stringValue != name { continue }
             let interface = peer["interface"]?.stringValue ?? "?"
             if interface != currentInterface {
                 lines.append("")
@@ -32,6 +53,34 @@ public enum StatusText {
             lines += peerLines(peer, now: now).map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Many peers: how many are in each condition, the names of those not up first (a few per
+    /// group), and how to see one.
+    static func summaryLines(_ peers: [JSONValue]) -> [String] {
+        var groups: [(key: String, names: [String])] = []
+        func add(_ key: String, _ name: String) {
+            if let index = groups.firstIndex(where: { $0.key == key }) { groups[index].names.append(name) } else { groups.append((key, [name])) }
+        }
+        for peer in peers {
+            let name = "\(peer["interface"]?.stringValue ?? "?")/\(peer["peer"]?.stringValue ?? "?")"
+            let up = peer["up"]?.boolValue == true
+            var state = (peer["state"]?.stringValue ?? "?").replacingOccurrences("_", with: " ")
+            if let detail = peer["state_detail"]?.stringValue { state += " (\(detail))" }
+            if peer["repairing"]?.stringValue != nil { state = "repairing" }
+            add(up ? "up" : "not up: \(state)", name)
+        }
+        groups.sort { ($0.key == "up" ? 1 : 0, $1.names.count) < ($1.key == "up" ? 1 : 0, $0.names.count) }
+        var lines = ["", "\(peers.count) peers (details of one: stunmeshd status -peer NAME; of all: -all):"]
+        for group in groups {
+            var text = "  \(group.names.count) \(group.key)"
+            if group.key != "up" || group.names.count <= namesPerGroup {
+                let shown = group.names.prefix(namesPerGroup).map { String($0.split(separator: "/", maxSplits: 1).last ?? "") }
+                text += ": " + shown.joined(separator: ", ") + (group.names.count > namesPerGroup ? ", …" : "")
+            }
+            lines.append(text)
+        }
+        return lines
     }
 
     static func peerLines(_ peer: JSONValue, now: Double) -> [String] {
