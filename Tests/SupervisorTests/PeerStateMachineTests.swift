@@ -472,9 +472,9 @@ import Testing
         #expect(m.consecutiveFailures == 0)
     }
 
-    /// A cadence beyond the retry cap (a thousand peers waiting on one store): the backoff grows
-    /// to it, not only to 60 s.
-    @Test func aSlowCadenceIsReachedPastTheRetryCap() {
+    /// A cadence of a minute or more (a watched store, or a thousand peers waiting on one): it
+    /// holds from the first miss, without the quick re-reads.
+    @Test func aSlowCadenceHoldsFromTheFirstMiss() {
         var m = machine()
         _ = m.handle(.start)
         _ = m.handle(.discovered(mine))
@@ -484,7 +484,17 @@ import Testing
             for case .armTimer(.retry, let seconds) in m.handle(.remoteMissing(pollEvery: 200)) { delays.append(seconds) }
             _ = m.handle(.timerFired(.retry))
         }
-        #expect(delays == [1, 2, 4, 8, 16, 32, 64, 128] + Array(repeating: 200, count: 4))
+        #expect(delays == Array(repeating: 200, count: 12))
+        var few = machine()
+        _ = few.handle(.start)
+        _ = few.handle(.discovered(mine))
+        _ = few.handle(.published)
+        var quick: [Double] = []
+        for _ in 0..<8 {
+            for case .armTimer(.retry, let seconds) in few.handle(.remoteMissing(pollEvery: 59)) { quick.append(seconds) }
+            _ = few.handle(.timerFired(.retry))
+        }
+        #expect(quick == [1, 2, 4, 8, 16, 32, 59, 59], "under a minute: the ramp, then the cadence")
     }
 
     @Test func aRejectedRecordWhileMonitoringKeepsTheConfiguredEndpoint() {

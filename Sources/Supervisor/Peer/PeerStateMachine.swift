@@ -366,15 +366,21 @@ public struct PeerStateMachine: Sendable {
         consecutiveFailures += 1
         state = .waitingToRetry(.readRemote)
         // The backoff grows up to the cadence (not only to `retryCap`: with a cadence beyond it,
-        // a capped backoff would read every 60 s for ever — a thousand waiting peers then kept
-        // the store's whole read budget busy).
-        let backoff = delay(base: settings.retryBase, cap: max(settings.retryCap, pollEvery), attempt: consecutiveFailures)
+        // a capped backoff would read every 60 s for ever). A cadence of a minute or more means a
+        // store that says when the record appears, or many peers sharing its budget: then the
+        // cadence holds from the first miss — a thousand peers' quick re-reads (1, 2, 4 … s) would
+        // take the store's whole budget for many minutes.
+        let backoff = pollEvery >= Self.cadenceWithoutRamp ? .infinity
+            : delay(base: settings.retryBase, cap: max(settings.retryCap, pollEvery), attempt: consecutiveFailures)
         let delay = min(backoff, settings.jitter > 0 ? random.spread(pollEvery, by: settings.jitter) : pollEvery)
         let log: [Action] = consecutiveFailures == 1
             ? [.log(.info, "no record from the peer yet; reading it again at the stores' pace",
                     metadata: ["read_every": DurationText.span(pollEvery)])] : []
         return log + [.armTimer(.retry, seconds: delay)]
     }
+
+    /// See `missing(pollEvery:)`.
+    public static let cadenceWithoutRamp = 60.0
 
     private mutating func retryElapsed() -> [Action] {
         switch state {
