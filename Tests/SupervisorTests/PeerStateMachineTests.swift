@@ -475,26 +475,21 @@ import Testing
     /// A cadence of a minute or more (a watched store, or a thousand peers waiting on one): it
     /// holds from the first miss, without the quick re-reads.
     @Test func aSlowCadenceHoldsFromTheFirstMiss() {
-        var m = machine()
-        _ = m.handle(.start)
-        _ = m.handle(.discovered(mine))
-        _ = m.handle(.published)
-        var delays: [Double] = []
-        for _ in 0..<12 {
-            for case .armTimer(.retry, let seconds) in m.handle(.remoteMissing(pollEvery: 200)) { delays.append(seconds) }
-            _ = m.handle(.timerFired(.retry))
+        /// The read delays of `misses` misses in a row at cadence `every`.
+        func delays(every: Double, misses: Int) -> [Double] {
+            var m = machine()
+            _ = m.handle(.start)
+            _ = m.handle(.discovered(mine))
+            _ = m.handle(.published)
+            var out: [Double] = []
+            for _ in 0..<misses {
+                for case .armTimer(.retry, let seconds) in m.handle(.remoteMissing(pollEvery: every)) { out.append(seconds) }
+                _ = m.handle(.timerFired(.retry))
+            }
+            return out
         }
-        #expect(delays == Array(repeating: 200, count: 12))
-        var few = machine()
-        _ = few.handle(.start)
-        _ = few.handle(.discovered(mine))
-        _ = few.handle(.published)
-        var quick: [Double] = []
-        for _ in 0..<8 {
-            for case .armTimer(.retry, let seconds) in few.handle(.remoteMissing(pollEvery: 59)) { quick.append(seconds) }
-            _ = few.handle(.timerFired(.retry))
-        }
-        #expect(quick == [1, 2, 4, 8, 16, 32, 59, 59], "under a minute: the ramp, then the cadence")
+        #expect(delays(every: 200, misses: 12) == Array(repeating: 200, count: 12))
+        #expect(delays(every: 59, misses: 8) == [1, 2, 4, 8, 16, 32, 59, 59], "under a minute: the ramp, then the cadence")
     }
 
     @Test func aRejectedRecordWhileMonitoringKeepsTheConfiguredEndpoint() {
