@@ -14,7 +14,8 @@
 #
 #   bash bench/scale.sh [-N "10 100 1000"] [-S SETTLE] [-w WINDOW] BINARY [BINARY…]
 #
-# SETTLE defaults to 300 s and WINDOW to 300 s (the issue's minutes 5–10). Each binary's scenes run
+# SETTLE defaults to 300 s and WINDOW to 300 s (the issue's minutes 5–10). SCALE_MONITOR, when set,
+# is the hub's `monitor:` value (e.g. "{ poll_interval: 5s }"). Each binary's scenes run
 # at the same time as the other binaries' (a change against its parent in the same run); the Ns
 # one after the other. Needs root and the e2e packages. Not part of scripts/test.
 set -euo pipefail
@@ -54,6 +55,7 @@ PY
     {
         echo "refresh_interval: \"10m\""
         echo "log: { level: info }"
+        [[ -z ${SCALE_MONITOR:-} ]] || echo "monitor: $SCALE_MONITOR"
         echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
         echo "status_file: \"$(e2e_peer_dir A)/status.json\""
         echo "interfaces:"
