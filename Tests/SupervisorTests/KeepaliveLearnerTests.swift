@@ -51,7 +51,7 @@ import Testing
         _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
         _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
         #expect(l.probeLost(now: 22) == [] && l.probeLost(now: 22.3) == [])
-        #expect(l.probeLost(now: 22.6) == [.askPartnerToSend, .setKeepalive(16)], "refuted at 20-21 s: 0.8 × 21")
+        #expect(l.probeLost(now: 22.6) == [.setKeepalive(16)], "refuted at 20-21 s: 0.8 × 21")
         #expect(l.refuted == 21)
         #expect(l.closedUntil != nil, "the far NAT is closed until the follower's keepalive")
         _ = l.observe(now: 28, rxBytes: 0, txBytes: 0, pathUp: true)

@@ -89,9 +89,6 @@ struct KeepaliveSimulation {
                     _ = send(x, 32, probe: false, at: t)
                 case .probe(let count, let spacing, let timeout):
                     for i in 0..<count { pendingProbes[x].append(t + Double(i) * spacing); _ = timeout }
-                case .askPartnerToSend:
-                    // The knock through the store: the partner sends a keepalive at once.
-                    _ = send(1 - x, 32, probe: false, at: t)
                 }
             }
         }

@@ -19,9 +19,8 @@ import Testing
     }
 
     /// A live session: handshake 10 s ago.
-    func live(initiator: Bool = true, wg: Endpoint? = nil, rewrote: Bool = false) -> RemoteContext {
-        RemoteContext(recordSince: 900, wireGuardEndpoint: wg ?? theirs, lastHandshake: 990, now: 1000, weInitiate: initiator,
-                      partnerRewrote: rewrote)
+    func live(initiator: Bool = true, wg: Endpoint? = nil) -> RemoteContext {
+        RemoteContext(recordSince: 900, wireGuardEndpoint: wg ?? theirs, lastHandshake: 990, now: 1000, weInitiate: initiator)
     }
 
     /// Drives a machine from idle to monitoring with `theirs` configured.
@@ -313,29 +312,6 @@ import Testing
         _ = r.handle(.published)
         #expect(withoutLogs(r.handle(.remoteEndpoint(theirs, live(initiator: false))))
             == [.punch(theirs), .setEndpoint(theirs, keepalive: 25, kick: true)])
-    }
-
-    /// The peer wrote its record again without moving (its knock: it cannot reach us): we send
-    /// toward it, which re-opens our NAT for it.
-    @Test func aKnockOfThePeerMakesUsSendTowardIt() {
-        var m = monitoring()
-        _ = m.handle(.remoteChanged)
-        _ = m.handle(.discovered(mine))
-        _ = m.handle(.published)
-        #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live(rewrote: true)))) == [.setEndpoint(theirs, keepalive: 25, kick: true)])
-        #expect(withoutLogs(m.handle(.configured)) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
-        var r = monitoring()
-        _ = r.handle(.remoteChanged)
-        _ = r.handle(.discovered(mine))
-        _ = r.handle(.published)
-        #expect(withoutLogs(r.handle(.remoteEndpoint(theirs, live(initiator: false, rewrote: true))))
-            == [.punch(theirs), .setEndpoint(theirs, keepalive: 25, kick: true)])
-        // An unchanged record that is not newer: nothing sent.
-        var q = monitoring()
-        _ = q.handle(.remoteChanged)
-        _ = q.handle(.discovered(mine))
-        _ = q.handle(.published)
-        #expect(withoutLogs(q.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
     }
 
     @Test func thePeersNewRecordEndsThePolling() {

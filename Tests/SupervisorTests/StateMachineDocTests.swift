@@ -178,9 +178,8 @@ import Testing
         let configured = m.configuredEndpoint
         let others = endpoints.filter { $0 != configured }
         let new = others[0], roamedTo = others[1]
-        func context(initiator: Bool, handshake: Double = 0, wg: Endpoint? = nil, rewrote: Bool = false) -> RemoteContext {
-            RemoteContext(recordSince: 1000, wireGuardEndpoint: wg, lastHandshake: handshake, now: 1100, weInitiate: initiator,
-                          partnerRewrote: rewrote)
+        func context(initiator: Bool, handshake: Double = 0, wg: Endpoint? = nil) -> RemoteContext {
+            RemoteContext(recordSince: 1000, wireGuardEndpoint: wg, lastHandshake: handshake, now: 1100, weInitiate: initiator)
         }
         out.append(Variant(token: "remoteEndpoint", tags: ["initiator"], event: .remoteEndpoint(new, context(initiator: true))))
         out.append(Variant(token: "remoteEndpoint", tags: ["responder"], event: .remoteEndpoint(new, context(initiator: false))))
@@ -191,8 +190,6 @@ import Testing
         if let configured {
             out.append(Variant(token: "remoteEndpoint", tags: ["same endpoint"],
                                event: .remoteEndpoint(configured, context(initiator: true))))
-            out.append(Variant(token: "remoteEndpoint", tags: ["same endpoint", "rewritten"],
-                               event: .remoteEndpoint(configured, context(initiator: true, rewrote: true))))
         }
         return out
     }

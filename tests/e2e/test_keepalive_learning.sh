@@ -47,14 +47,9 @@ if [[ ${1:-} == --scene ]]; then
     inpeer "$follower" ping -n -c 1 -W 3 "${E2E_TUN_IP[$leader]}" >/dev/null ||
         e2e_fail "T=$timer: after $idle s of keepalives only, peer$follower could not reach peer$leader"
     daemons_alive
-    # A test that found the follower's NAT closed asks the follower to send (a knock through the
-    # store); the follower must have sent toward the leader each time.
-    asked=$(grep -c 'asking the partner to send' "$log_l" || true)
-    sent=$(grep -c 'the peer wrote its record again without moving: sending toward it' "$log_f" || true)
-    ((sent >= asked)) || e2e_fail "T=$timer: the leader asked the follower to send $asked times, it sent $sent times"
     repairs=$(cat "$log_l" "$log_f" | grep -c 'path failed' || true)
     ((repairs == 0)) || e2e_fail "T=$timer: $repairs repairs: $(cat "$log_l" "$log_f" | grep 'path failed' | head -3)"
-    echo "ok - T=$timer s: keepalive learned $k s (follower $kf s); both sides reached each other after $idle s of keepalives only; no repair; the follower was asked to send $asked times and sent $sent" >"$out"
+    echo "ok - T=$timer s: keepalive learned $k s (follower $kf s); both sides reached each other after $idle s of keepalives only; no repair" >"$out"
     exit 0
 fi
 

@@ -203,9 +203,6 @@ final class PeerRuntime {
                     logger.debug("keepalive test: probing after a silence", metadata: metadata)
                 }
                 sendTestProbes(count: count, spacing: spacing, timeout: timeout)
-            case .askPartnerToSend:
-                logger.debug("keepalive test: the far NAT closed; asking the partner to send")
-                knock()
             }
         }
         if let closed = keepaliveLearner?.closedUntil { pathMonitor.quiet(until: closed) }
@@ -572,7 +569,6 @@ final class PeerRuntime {
             return
         }
         let newestBefore = records.remote?.timestamp
-        let endpointsBefore = records.remote?.endpoints
         // A read the store's notification or a repair asks for goes ahead of routine ones.
         let urgent = notified || machine.repair != nil
         notified = false
@@ -582,9 +578,7 @@ final class PeerRuntime {
             case .missing: me.handle(.remoteMissing(pollEvery: me.records.missingPollInterval))
             case .rejected(let why): me.handle(.remoteRejected(why))
             case .record(let record, _, let since):
-                let rewrote = record.timestamp.map { ts in newestBefore.map { ts > $0 } ?? false } ?? false
-                    && record.endpoints.json() == endpointsBefore
-                me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now(), partnerRewrote: rewrote))
+                me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
                 if let ts = record.timestamp, let before = newestBefore, ts > before { me.partnerRepublished() }
             }
         })
@@ -592,8 +586,7 @@ final class PeerRuntime {
 
     /// The event for the peer's accepted record: its endpoint for our `protocol` with what
     /// WireGuard says now, or `.remoteRejected` when it has none.
-    private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double,
-                             partnerRewrote: Bool = false) -> PeerStateMachine.Event {
+    private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
         guard let endpoint = EndpointChoice.choose(from: record, protocol: settings.protocol) else {
             return .remoteRejected("the record has no \(settings.protocol) address")
         }
@@ -601,8 +594,7 @@ final class PeerRuntime {
         let wireGuard = interface.device(maxAge: 1)?.peer(peerKey.hex)
         let context = RemoteContext(recordSince: since, wireGuardEndpoint: wireGuard?.endpoint,
                                     lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
-                                    weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes),
-                                    partnerRewrote: partnerRewrote)
+                                    weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes))
         return .remoteEndpoint(endpoint, context)
     }
 

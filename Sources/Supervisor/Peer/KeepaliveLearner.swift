@@ -43,11 +43,6 @@ public struct KeepaliveLearner: Sendable {
         /// Send `count` probes through the tunnel `spacing` seconds apart, each waited for
         /// `timeout` seconds; report each with `probeAnswered`/`probeLost`.
         case probe(count: Int, spacing: Double, timeout: Double)
-        /// The far NAT was found closed (every probe of a test lost): nothing of ours gets to the
-        /// follower until it sends, which without a word would be at its next keepalive — up to
-        /// `followerKeepalive` later, a one-way outage while learning. Ask it to send now (the
-        /// runtime knocks through the store; a follower that sees the knock sends at once).
-        case askPartnerToSend
     }
 
     /// Where the learning stands (for status and logs).
@@ -352,7 +347,7 @@ public struct KeepaliveLearner: Sendable {
         // The far NAT is closed until the follower sends: its keepalive, due at most
         // `followerKeepalive` after the last packet it saw (the one before this silence).
         closedUntil = at - measured + Double(Self.followerKeepalive(rhythm: proven ?? Self.firstTest)) + 2
-        return [.askPartnerToSend] + finish(now: now, wait: Self.pause)
+        return finish(now: now, wait: Self.pause)
     }
 
     /// No probe can go out (no target that answers, no endpoint): a test cannot run.

@@ -39,17 +39,10 @@ public struct RemoteContext: Equatable, Sendable {
     /// Whether we start handshakes with this peer: the side whose public key sorts first does,
     /// the other only punches, so the two never initiate at once.
     public var weInitiate: Bool
-    /// The peer wrote its record again, newer, with the same endpoints as the one we had: a knock
-    /// (it cannot reach us: its repair found neither side moved, or its keepalive test found our
-    /// NAT closed toward it) — or its periodic rewrite. Either way sending toward it costs one
-    /// packet and re-opens our NAT for it.
-    public var partnerRewrote: Bool
 
     /// A context from its parts.
-    public init(recordSince: Double, wireGuardEndpoint: Endpoint?, lastHandshake: Double, now: Double, weInitiate: Bool,
-                partnerRewrote: Bool = false) {
+    public init(recordSince: Double, wireGuardEndpoint: Endpoint?, lastHandshake: Double, now: Double, weInitiate: Bool) {
         self.weInitiate = weInitiate
-        self.partnerRewrote = partnerRewrote
         self.recordSince = recordSince
         self.wireGuardEndpoint = wireGuardEndpoint
         self.lastHandshake = lastHandshake

@@ -483,14 +483,7 @@ public struct PeerStateMachine: Sendable {
                 return [.log(.info, "our mapping moved: sending toward \(endpoint) from the new one")] + configure(endpoint, context)
             }
             guard let current = repair else {
-                guard context.partnerRewrote else {
-                    return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
-                }
-                // The peer knocked: our NAT may have closed toward it (its keepalive test found
-                // it so, or our side was re-mapped and it cannot tell): send toward it now.
-                state = .configuring(endpoint)
-                return [.log(.info, "the peer wrote its record again without moving: sending toward it")]
-                    + configure(endpoint, context)
+                return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
             }
             // Repairing and the peer has not moved (yet): once per repair, send toward it now;
             // then keep polling (re-discover, re-read) until something moves or the path recovers.
