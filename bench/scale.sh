@@ -34,41 +34,8 @@ if [[ ${1:-} == --scene ]]; then
     bin=$2 n=$3 out=$4
     source "$BENCH_DIR/common.sh"
     E2E_STUNMESHD=$bin
-    topo_two_nats eim eim
-    start_stun
-    start_wg A 10.99.0.1/24
-    start_wg B 10.99.0.2/24
-    wg_pair A B
-    # N-1 partners that never publish: random 32-byte public keys (any 32 bytes are a valid
-    # Curve25519 public key to WireGuard), each with its own allowed /32, set in one `wg setconf`-
-    # style batch through `wg addconf`.
-    fake="$(e2e_peer_dir A)/fake-peers.conf"
-    python3 - "$n" >"$fake" <<'PY'
-import base64, os, sys
-n = int(sys.argv[1])
-for i in range(1, n):
-    key = base64.b64encode(os.urandom(32)).decode()
-    print(f"[Peer]\nPublicKey = {key}\nAllowedIPs = 10.200.{i // 250}.{i % 250 + 1}/32\n")
-PY
-    inpeer A wg addconf wg0 "$fake"
-    conf_a="$(e2e_peer_dir A)/config.yaml"
-    {
-        echo "refresh_interval: \"10m\""
-        echo "log: { level: info }"
-        [[ -z ${SCALE_MONITOR:-} ]] || echo "monitor: $SCALE_MONITOR"
-        echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
-        echo "status_file: \"$(e2e_peer_dir A)/status.json\""
-        echo "interfaces:"
-        echo "  wg0:"
-        echo "    protocol: ipv4"
-        echo "    peers:"
-        echo "      peer_b: { public_key: \"$(wg_pubkey B)\", plugin: store }"
-        awk '/^PublicKey/ { printf "      p%04d: { public_key: \"%s\", plugin: store }\n", ++i, $3 }' "$fake"
-        echo "plugins:"
-        echo "  store: { type: builtin, name: file, directory: \"$E2E_STORE\" }"
-    } >"$conf_a"
-    conf_b=$(E2E_KEEPALIVE=none write_stunmesh_config B A)
-    sed -i 's/level: debug/level: info/' "$conf_b"
+    hub_scene_up "$n" "${SCALE_MONITOR:-}"
+    conf_a=$HUB_CONF_A conf_b=$HUB_CONF_B
     inpeer_bg A reach ping -n -i 0.05 -W 1 "${E2E_TUN_IP[B]}"
     pinger=$E2E_LAST_PID
     t0=$(now_ts)

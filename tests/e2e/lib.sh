@@ -964,3 +964,44 @@ store_record() {
     "$E2E_PYTHON" -I "$E2E_DIR/open_record.py" "$E2E_STORE" "$(wg_pubkey "$1")" \
         "$(cat "$(e2e_peer_dir "$2")/private.key")"
 }
+
+## hub_scene_up N [MONITOR] — a hub (issue #15): the two-NAT topology, wireguard-go in peerA and peerB
+## paired, and N-1 more peers on A's wg0 whose partners never publish: random 32-byte public keys (any
+## 32 bytes are a valid Curve25519 public key to WireGuard), each with its own allowed /32, added in
+## one `wg addconf`. Writes A's config (N peers: peer_b and p0001…; file store, log level info,
+## refresh 10m, status file in A's directory; `monitor: MONITOR` when given) and B's (managing A,
+## keepalive learned, log level info). Sets HUB_CONF_A and HUB_CONF_B; starts no daemon.
+hub_scene_up() {
+    local n=$1 monitor=${2:-}
+    topo_two_nats eim eim
+    start_stun
+    start_wg A 10.99.0.1/24
+    start_wg B 10.99.0.2/24
+    wg_pair A B
+    local fake
+    fake="$(e2e_peer_dir A)/fake-peers.conf"
+    "$E2E_PYTHON" -I - "$n" >"$fake" <<'PY'
+import base64, os, sys
+for i in range(1, int(sys.argv[1])):
+    print(f"[Peer]\nPublicKey = {base64.b64encode(os.urandom(32)).decode()}\nAllowedIPs = 10.200.{i // 250}.{i % 250 + 1}/32\n")
+PY
+    inpeer A wg addconf wg0 "$fake"
+    HUB_CONF_A="$(e2e_peer_dir A)/config.yaml"
+    {
+        echo "refresh_interval: \"10m\""
+        echo "log: { level: info }"
+        [[ -z $monitor ]] || echo "monitor: $monitor"
+        echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
+        echo "status_file: \"$(e2e_peer_dir A)/status.json\""
+        echo "interfaces:"
+        echo "  wg0:"
+        echo "    protocol: ipv4"
+        echo "    peers:"
+        echo "      peer_b: { public_key: \"$(wg_pubkey B)\", plugin: store }"
+        awk '/^PublicKey/ { printf "      p%04d: { public_key: \"%s\", plugin: store }\n", ++i, $3 }' "$fake"
+        echo "plugins:"
+        echo "  store: { type: builtin, name: file, directory: \"$E2E_STORE\" }"
+    } >"$HUB_CONF_A"
+    HUB_CONF_B=$(E2E_KEEPALIVE=none write_stunmesh_config B A)
+    sed -i 's/level: debug/level: info/' "$HUB_CONF_B"
+}

@@ -16,32 +16,8 @@ source "$(dirname "$0")/lib.sh"
 E2E_STUNMESHD=$(find_stunmeshd) || exit 1
 echo "using stunmeshd: $E2E_STUNMESHD"
 N=300
-topo_two_nats eim eim
-start_stun
-start_wg A 10.99.0.1/24
-start_wg B 10.99.0.2/24
-wg_pair A B
-fake="$(e2e_peer_dir A)/fake-peers.conf"
-"$E2E_PYTHON" -I - "$N" >"$fake" <<'PY'
-import base64, os, sys
-for i in range(1, int(sys.argv[1])):
-    print(f"[Peer]\nPublicKey = {base64.b64encode(os.urandom(32)).decode()}\nAllowedIPs = 10.200.{i // 250}.{i % 250 + 1}/32\n")
-PY
-inpeer A wg addconf wg0 "$fake"
-conf_a="$(e2e_peer_dir A)/config.yaml"
-{
-    echo "log: { level: info }"
-    echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
-    echo "status_file: \"$(e2e_peer_dir A)/status.json\""
-    echo "interfaces:"
-    echo "  wg0:"
-    echo "    peers:"
-    echo "      peer_b: { public_key: \"$(wg_pubkey B)\", plugin: store }"
-    awk '/^PublicKey/ { printf "      p%04d: { public_key: \"%s\", plugin: store }\n", ++i, $3 }' "$fake"
-    echo "plugins:"
-    echo "  store: { type: builtin, name: file, directory: \"$E2E_STORE\" }"
-} >"$conf_a"
-conf_b=$(E2E_KEEPALIVE=none write_stunmesh_config B A)
+hub_scene_up "$N"
+conf_a=$HUB_CONF_A conf_b=$HUB_CONF_B
 inpeer_bg A reach ping -n -i 0.05 -W 1 "${E2E_TUN_IP[B]}"
 pinger=$E2E_LAST_PID
 t0=$(now_ts)
