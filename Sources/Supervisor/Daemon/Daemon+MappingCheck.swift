@@ -29,12 +29,8 @@ extension Daemon {
     /// One exchange from the interface's port; each peer judges the answer against what it
     /// published (`PeerRuntime.mappingChecked`).
     private func checkMapping(of interface: InterfaceRuntime) {
-        guard let device = interface.lastDevice else { return }
-        let families = interface.protocol.families
-        _ = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
-                                         servers: interface.stunServers) { [weak self, weak interface] results in
+        interface.checkMapping { [weak self, weak interface] outcome in
             guard let self, let interface else { return }
-            let outcome = DiscoveryOutcome(families: families, results: results)
             self.logger.debug("mapping check", metadata: ["interface": "\(interface.name)",
                                                           "found": "\(outcome.endpoints)"])
             for peer in self.peers where peer.interface === interface { peer.mappingChecked(outcome) }

@@ -84,6 +84,18 @@ final class InterfaceRuntime {
     }
     private var loggedMapping: [IPFamily: Endpoint] = [:]
 
+    /// One STUN exchange from WireGuard's port as last read (shared through `discovery` with any
+    /// peer's in flight), for the idle mapping check and a silent path's check; nothing when the
+    /// device has not been read yet. Completes on the loop.
+    func checkMapping(completion: @escaping (DiscoveryOutcome) -> Void) {
+        guard let device = lastDevice else { return }
+        let families = self.protocol.families
+        _ = discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
+                               servers: stunServers) { results in
+            completion(DiscoveryOutcome(families: families, results: results))
+        }
+    }
+
     /// The families whose NAT is known to be symmetric (our records say so to the peer).
     var symmetricFamilies: Set<IPFamily> { Set(natBehaviour.filter { $0.value == .symmetric }.keys) }
 

@@ -429,12 +429,8 @@ final class PeerRuntime {
     /// other peers, `PortDiscovery`). A mapping that moved from what we published is why the
     /// path is silent; the repair starts now instead of at the end of the silence.
     private func checkOwnMapping() {
-        guard let device = interface.lastDevice else { return }
-        let families = interface.protocol.families
-        _ = interface.discovery.discover(families: families, port: device.listenPort, fwmark: device.fwmark,
-                                         servers: interface.stunServers) { [weak self] results in
+        interface.checkMapping { [weak self] outcome in
             guard let self else { return }
-            let outcome = DiscoveryOutcome(families: families, results: results)
             guard MappingCheck.moved(found: outcome.endpoints, published: self.machine.publishedMapping) else {
                 return self.logger.debug("path silent: our mapping has not moved", metadata: ["found": "\(outcome.endpoints)"])
             }
