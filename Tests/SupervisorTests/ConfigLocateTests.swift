@@ -63,7 +63,8 @@ import Testing
         defer { tree.remove() }
         let good = try tree.file("good.yaml", ConfigParseTests.fullExample)
         #expect(try ConfigLoader.load(path: good) == ConfigLoader.parse(yaml: ConfigParseTests.fullExample))
-        let bad = try tree.file("bad.yaml", "refresh_interval: 5\n")
+        let bad = try tree.file("bad.yaml", "refresh_interval: 5\n" + ConfigParseTests.fullExample.split(separator: "\n")
+            .filter { !$0.hasPrefix("refresh_interval") }.joined(separator: "\n"))
         #expect(throws: ConfigError(keyPath: "refresh_interval",
                                     message: "must be a duration such as 90s, 10m or 1h30m (time: missing unit in duration \"5\")",
                                     line: 1, file: bad)) {

@@ -111,9 +111,9 @@ import Testing
         #expect(config.interfaces[0].peers[0].ping == PingSettings(target: IPAddress("fd00::1")!, interval: 5, timeout: 1))
         #expect(config.plugins["d"] == .openDHT(endpoints: ["http://h"], magic: "stunmesh-v1", timeout: 2.5))
         #expect(Set(config.warnings) == [
-            "c.yaml:1: wg: unknown key, ignored",
+            "c.yaml:1: wg: a stunmesh-go setting stunmeshd does not use, ignored",
             "c.yaml:3: log.colour: unknown key, ignored",
-            "c.yaml:6: interfaces.wg0.proxy: unknown key, ignored",
+            "c.yaml:6: interfaces.wg0.proxy: a stunmesh-go setting stunmeshd does not use, ignored",
             "c.yaml:9: interfaces.wg9.peers: no peers, the interface is ignored",
             "c.yaml:11: plugins.d.dedup: is ignored for opendht (its values expire)",
             "c.yaml:11: plugins.d.extra: unknown key, ignored",

@@ -44,13 +44,13 @@ import Testing
 
     @Test func errorsNameTheKey() {
         let cases: [(String, String, String)] = [
-            ("plugin: cf\n        plugins: [dht]", "\(Self.peer).plugins", "give either plugin or plugins, not both"),
+            ("plugin: cf\n        plugins: [dht]", "\(Self.peer).plugins", "give plugin (and extra_plugins), not plugins too"),
             ("plugins: []", "\(Self.peer).plugins", "must name at least one plugin"),
             ("plugins: [cf, nope]", "\(Self.peer).plugins[1]", "no plugin named \"nope\" under plugins"),
             ("plugins: [cf, dht, cf]", "\(Self.peer).plugins[2]", "names plugin \"cf\" twice"),
             ("plugins: [cf, \"\"]", "\(Self.peer).plugins[1]", "must not be empty"),
             ("plugins: cf", "\(Self.peer).plugins", "must be a list, not a scalar"),
-            ("keepalive: 5", "\(Self.peer).plugin", "is required (or plugins: [a list of names])"),
+            ("keepalive: 5", "\(Self.peer).plugin", "is required (a name under plugins)"),
         ]
         for (peer, keyPath, message) in cases {
             let failure = error(Self.yaml(peer: peer))

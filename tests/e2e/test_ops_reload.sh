@@ -3,7 +3,8 @@
 # only; C's daemon already waits for A. Then:
 #   1. A's config gains peer C, SIGHUP → C is started, the A–C tunnel comes up, and peer B is not
 #      touched (same state_since, no new discovery for it);
-#   2. an invalid config (bad key) → rejected with a clear error, the daemon keeps running both;
+#   2. an invalid config (a typo'd key, `stun.adresses`: a near-miss of a known key is an error) →
+#      rejected with a clear error naming the key and what was meant, the daemon keeps running both;
 #      a config with a store token → the token never appears in the log;
 #   3. A's config loses peer B, SIGHUP → B is stopped (nothing more happens for it, even on
 #      SIGUSR2), C goes on untouched;
@@ -91,11 +92,12 @@ echo "ok - SIGHUP added peer C (A–C tunnel up), peer B untouched (state since 
 # --- 2. an invalid config is rejected ----------------------------------------------------------
 mark=$(wc -l <"$log_a")
 good=$(cat "$conf_a")
-sed -i "s|public_key: \"$(wg_pubkey C)\"|public_key: \"not-a-key\"|" "$conf_a"
+sed -i 's|stun: { addresses:|stun: { adresses:|' "$conf_a"
+grep -q 'adresses' "$conf_a" || e2e_fail "the typo was not written into $conf_a"
 kill -HUP "$pid_a"
 wait_for 10 bash -c "tail -n +$((mark + 1)) '$log_a' | grep -q 'reload rejected'" || e2e_fail "invalid config not rejected"
 rejected=$(log_since "$mark" | grep 'reload rejected')
-grep -q 'level=error' <<<"$rejected" && grep -q 'interfaces.wg0.peers.peer_c.public_key' <<<"$rejected" ||
+grep -q 'level=error' <<<"$rejected" && grep -q 'stun.adresses: unknown key; did you mean addresses?' <<<"$rejected" ||
     e2e_fail "rejection does not name the key: $rejected"
 sleep 1
 alive_a

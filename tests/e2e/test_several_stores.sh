@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two peers behind two NATs, each with two stores (`plugins: [cf, dht]`): the Cloudflare stand-in
+# Two peers behind two NATs, each with two stores (`plugin: cf` + `extra_plugins: [dht]`): the Cloudflare stand-in
 # and a real two-node OpenDHT, both in the "internet" namespace.
 #
 # 1. Cloudflare hangs (every call sleeps 60 s) from the start: the tunnel still comes up through
@@ -30,8 +30,8 @@ cloudflare_control '{"mode": "slow", "delay": 60}'
 E2E_REFRESH=4s
 plugins="  cf: $(cloudflare_plugin_yaml)
   dht: $(opendht_plugin_yaml)"
-conf_a=$(write_store_config A B "plugins: [cf, dht]" "$plugins")
-conf_b=$(write_store_config B A "plugins: [cf, dht]" "$plugins")
+conf_a=$(write_store_config A B "plugin: cf, extra_plugins: [dht]" "$plugins")
+conf_b=$(write_store_config B A "plugin: cf, extra_plugins: [dht]" "$plugins")
 t_start=$(e2e_elapsed)
 start_stunmeshd A "$conf_a"
 pid_a=$E2E_LAST_PID

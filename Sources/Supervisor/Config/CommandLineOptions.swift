@@ -40,6 +40,7 @@ public struct CommandLineOptions: Equatable, Sendable {
     public static let usage = """
         Usage: stunmeshd [flags]
                stunmeshd [-c FILE | -config-dir DIR] status [-json] [-peer NAME | -all] [-status-file FILE]
+               stunmeshd check [-c FILE | -config-dir DIR]
 
         Keeps WireGuard peers connected directly through NATs, compatible with stunmesh-go.
 
@@ -54,6 +55,10 @@ public struct CommandLineOptions: Equatable, Sendable {
         daemon runs): every peer's details up to 20 peers, a summary beyond that. -peer NAME
         shows one peer, -all every peer, -json the JSON; -status-file FILE reads FILE instead
         of the config's status_file (default /run/stunmeshd/status.json).
+
+        check: read and validate the config as the daemon would, without touching WireGuard,
+        the network or DNS; print every error and warning with file:line and key; exit 1 when
+        the daemon would refuse the file.
 
         Without -c or -config-dir, config.yaml then config.yml is looked for in
         $STUNMESH_CONFIG_DIR, /etc/stunmesh, $HOME/.stunmesh and the current directory.
@@ -72,7 +77,7 @@ public struct CommandLineOptions: Equatable, Sendable {
         if let command = rest.first {
             options.subcommand = command
             rest = rest.dropFirst()
-            if command == "status" { try parseFlags(&rest, into: &options) }
+            if command == "status" || command == "check" { try parseFlags(&rest, into: &options) }
             if let extra = rest.first { throw UsageError("unexpected argument: \(extra)") }
         }
         if options.subcommand != "status" {

@@ -1,12 +1,17 @@
 extension ConfigDecoder {
-    /// `plugins: { <name>: { type, … } }`.
+    /// `plugins: { <name>: { type, … } }`; a store that fails is recorded and the others are still read.
     mutating func decodePlugins(_ node: YAMLNode, line: Int?) throws(ConfigError) -> [String: PluginConfig] {
-        let fields = try ConfigFields(node, path: "plugins", line: line)
+        let fields = try ConfigFields(node, path: "plugins", pattern: "plugins", line: line)
         var plugins: [String: PluginConfig] = [:]
         for entry in fields.entries {
-            var plugin = try ConfigFields(entry.value, path: fields.path(entry.key), line: entry.line)
-            plugins[entry.key] = try decodePlugin(&plugin)
-            warnings += plugin.unusedKeyWarnings(file: file)
+            plugins[entry.key] = attempt { d throws(ConfigError) in
+                // stunmesh-go hands a store its keys as a map and reads them exactly.
+                var plugin = try ConfigFields(entry.value, path: fields.path(entry.key), pattern: "plugins.*", line: entry.line)
+                plugin.foldsCase = false
+                let config = try d.decodePlugin(&plugin)
+                d.finish(plugin)
+                return config
+            }
         }
         return plugins
     }

@@ -10,6 +10,16 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var line: Int?
     /// The file, when the config came from one.
     public var file: String?
+    /// The other problems found in the same file, in file-reading order (the decoder goes on
+    /// after a bad section so that one run lists them all).
+    public var also: [ConfigError] = []
+
+    /// This problem and the others, one per line when printed.
+    public var all: [ConfigError] {
+        var first = self
+        first.also = []
+        return [first] + also
+    }
 
     /// An error about `keyPath`.
     public init(keyPath: String, message: String, line: Int? = nil, file: String? = nil) {
@@ -22,6 +32,11 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `config.yaml:12: interfaces.wg0.peers.peer_b.public_key: must be …`; parts that are
     /// unknown are left out (`line 12: …` without a file).
     public var description: String {
+        all.map(\.line1).joined(separator: "\n")
+    }
+
+    /// One problem's line.
+    var line1: String {
         var text = ""
         switch (file, line) {
         case let (file?, line?): text = "\(file):\(line): "

@@ -11,25 +11,73 @@ public enum ConfigLoader {
     static let fileNames = ["config.yaml", "config.yml"]
 
     /// Decodes YAML text. `file` only labels errors and warnings.
-    public static func parse(yaml: String, file: String? = nil) throws(ConfigError) -> Config {
+    /// Ping targets that are names are resolved with `resolve` (getaddrinfo by default; nil
+    /// leaves them unresolved, for `stunmeshd check`).
+    public static func parse(yaml: String, file: String? = nil,
+                             resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget) throws(ConfigError) -> Config {
         let root: YAMLNode?
         do {
             root = try YAMLParser.parse(yaml)
         } catch {
             throw ConfigError(keyPath: "", message: error.message, line: error.line, file: file)
         }
-        var decoder = ConfigDecoder(file: file)
+        var decoder = ConfigDecoder(file: file, resolve: resolve)
         do {
             return try decoder.decode(root)
         } catch {
             var labelled = error
             labelled.file = file
+            labelled.also = labelled.also.map { var other = $0; other.file = file; return other }
             throw labelled
         }
     }
 
+    /// Everything `stunmeshd check` says about a file: the config when it loads, every error and
+    /// every warning (with file and line).
+    public struct Report: Sendable {
+        /// The config, nil when there is any error.
+        public var config: Config?
+        /// Every problem that stops the daemon from starting.
+        public var errors: [ConfigError]
+        /// Everything else worth fixing.
+        public var warnings: [String]
+    }
+
+    /// Reads and decodes the file at `path` the way the daemon does, without resolving names,
+    /// and gathers every problem instead of stopping at the first.
+    public static func check(path: String) -> Report {
+        let text: String
+        do {
+            text = try readText(path)
+        } catch {
+            return Report(config: nil, errors: [error], warnings: [])
+        }
+        let root: YAMLNode?
+        do {
+            root = try YAMLParser.parse(text)
+        } catch {
+            return Report(config: nil, errors: [ConfigError(keyPath: "", message: error.message, line: error.line, file: path)],
+                          warnings: [])
+        }
+        var decoder = ConfigDecoder(file: path, resolve: nil)
+        var config: Config?
+        do {
+            config = try decoder.decodeAll(root)
+        } catch {
+            decoder.errors.append(error)
+        }
+        let errors = decoder.errors.map { var error = $0; error.file = path; return error }
+        return Report(config: errors.isEmpty ? config : nil, errors: errors, warnings: decoder.warnings)
+    }
+
     /// Reads and decodes the file at `path`.
-    public static func load(path: String) throws(ConfigError) -> Config {
+    public static func load(path: String,
+                            resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget) throws(ConfigError) -> Config {
+        try parse(yaml: try readText(path), file: path, resolve: resolve)
+    }
+
+    /// The file at `path` as text: at most `maximumFileSize` bytes of UTF-8.
+    static func readText(_ path: String) throws(ConfigError) -> String {
         let bytes: [UInt8]
         do {
             bytes = try readFile(path)
@@ -42,7 +90,17 @@ public enum ConfigLoader {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(keyPath: "", message: "the config file is not UTF-8 text", file: path)
         }
-        return try parse(yaml: text, file: path)
+        return text
+    }
+
+    /// A ping target's address as stunmesh-go finds it (`net.ResolveIPAddr("ip4", …)`): the
+    /// name's first IPv4 address; stunmeshd also takes an IPv6 one when the name has no IPv4.
+    /// getaddrinfo blocks, as it does in stunmesh-go when a peer is added: at start and reload.
+    @Sendable public static func resolveTarget(_ name: String) -> IPAddress? {
+        for family in [AF_INET, AF_INET6] {
+            if let address = try? Sys.getaddrinfo(host: name, family: family).first { return address }
+        }
+        return nil
     }
 
     /// The config file to load, as stunmesh-go chooses it: `configFile` as given; else

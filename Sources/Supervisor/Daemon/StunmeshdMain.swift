@@ -29,6 +29,8 @@ public enum StunmeshdMain {
         case "status":
             return StatusCommand.run(options: options, environment: environment,
                                      output: { print($0, terminator: "") }, errorOutput: printError)
+        case "check":
+            return CheckCommand.run(options: options, environment: environment, output: { print($0, terminator: "") })
         case let command?:
             printError("stunmeshd: unknown command \(command)\n\n\(CommandLineOptions.usage)")
             return 2
@@ -42,7 +44,7 @@ public enum StunmeshdMain {
         do {
             config = try ConfigLoader.load(path: path)
         } catch {
-            printError("stunmeshd: invalid config: \(error)")
+            for problem in error.all { printError("stunmeshd: invalid config: \(problem)") }
             return 1
         }
         let logger = makeLogger(config.log)

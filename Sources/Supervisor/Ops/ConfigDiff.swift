@@ -21,7 +21,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
 /// to stop, which to start, which to leave alone. A peer whose effective settings changed (its
 /// own, its interface's protocol or backend, any of its stores' settings, or the shared STUN,
 /// refresh and ping settings) is stopped and started again; an unchanged one keeps running
-/// untouched. Keys that cannot change while the daemon runs make `refusal` say why. Pure.
+/// untouched. Keys that cannot change while the daemon runs (`ConfigKeys`, reload `.restart`) make `refusal` say why. Pure.
 public struct ConfigDiff: Equatable, Sendable {
     /// Peers to start, in the new config's order (new and changed ones).
     public var start: [PeerID]
@@ -54,16 +54,9 @@ public struct ConfigDiff: Equatable, Sendable {
         }
         let changedSet = Set(changed)
         stop = before.map(\.id).filter { !afterIDs.contains($0) || changedSet.contains($0) }
-        refusal = nil
-        if old.monitor.mode != new.monitor.mode {
-            refusal = ConfigError(keyPath: "monitor.mode", message: "changed from \(old.monitor.mode.rawValue) to "
-                + "\(new.monitor.mode.rawValue): the probing mode is set at start; restart stunmeshd to change it")
-        } else if old.monitor.pollInterval != new.monitor.pollInterval {
-            refusal = ConfigError(keyPath: "monitor.poll_interval", message: "changed: the WireGuard poll is set at start; "
-                + "restart stunmeshd to change it")
-        } else if old.monitor != new.monitor {
-            refusal = ConfigError(keyPath: "monitor.mapping_check_interval", message: "changed: the mapping check is set "
-                + "at start; restart stunmeshd to change it")
+        // The key table says which keys a running daemon cannot take (`reload: .restart`).
+        refusal = ConfigKeys.restartOnlyChange(old: old, new: new).map { key in
+            ConfigError(keyPath: key.path, message: "changed: it is set at start; restart stunmeshd to change it")
         }
     }
 

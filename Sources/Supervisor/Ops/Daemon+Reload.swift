@@ -26,7 +26,8 @@ extension Daemon {
             if let refusal = diff.refusal { throw refusal }
             plan = try builder.plan(new, peers: Set(diff.start))
         } catch {
-            logger.error("reload rejected, the running config stays: \(error)")
+            for problem in (error as? ConfigError)?.all ?? [] { logger.error("reload rejected, the running config stays: \(problem)") }
+            if !(error is ConfigError) { logger.error("reload rejected, the running config stays: \(error)") }
             return
         }
         for warning in new.warnings { logger.warning("\(warning)") }

@@ -52,7 +52,7 @@ public enum StatusCommand {
         guard let config = ConfigLoader.locate(configFile: options.configFile, configDir: options.configDir,
                                                environment: environment) else { return Config.defaultStatusFile }
         do {
-            return try ConfigLoader.load(path: config).statusFile
+            return try ConfigLoader.load(path: config, resolve: nil).statusFile
         } catch {
             warn("stunmeshd status: cannot use the config (\(error)); looking at \(Config.defaultStatusFile)\n")
             return Config.defaultStatusFile

@@ -18,6 +18,9 @@ import SystemCalls
 public struct MappingCheck: Equatable, Sendable {
     /// The default interval (`monitor.mapping_check_interval`).
     public static let defaultInterval = 300.0
+    /// The intervals accepted: at least 10 s (each check is a STUN exchange with every server), at
+    /// most a year.
+    public static let intervalRange = 10.0...(86400 * 365)
 
     /// Seconds between two exchanges from the port while its peers are idle.
     public let interval: Double

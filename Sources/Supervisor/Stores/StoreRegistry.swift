@@ -60,17 +60,18 @@ extension ConfigDecoder {
     mutating func decodePlugin(_ fields: inout ConfigFields) throws(ConfigError) -> PluginConfig {
         guard let typeNode = fields.take("type") else { throw fields.missing("type", "is required (exec, shell or builtin)") }
         let type = try typeNode.string(at: fields.path("type"))
-        let dedup = try fields.take("dedup")?.bool(at: fields.path("dedup")) ?? false
+        let dedup = try fields.take("dedup").map { n throws(ConfigError) in try dedupFlag(n, at: fields.path("dedup")) } ?? false
         switch type {
-        case "exec":
-            return try decodePluginStore(&fields, .exec, dedup: dedup)
-        case "shell":
-            return try decodePluginStore(&fields, .shell, dedup: dedup)
+        case "exec", "shell":
+            fields.kind = type
+            return try decodePluginStore(&fields, type == "exec" ? .exec : .shell, dedup: dedup)
         case "builtin":
             guard let nameNode = fields.take("name") else {
                 throw fields.missing("name", "is required for a builtin plugin (cloudflare, opendht or file)")
             }
-            switch try nameNode.string(at: fields.path("name")) {
+            let name = try nameNode.string(at: fields.path("name"))
+            fields.kind = name
+            switch name {
             case "file":
                 return try decodeFileStore(&fields)
             case "cloudflare":
@@ -78,7 +79,7 @@ extension ConfigDecoder {
             case "opendht":
                 if dedup { warn(fields.path("dedup"), "is ignored for opendht (its values expire)", line: fields.line(of: "dedup")) }
                 return try decodeOpenDHT(&fields)
-            case let name:
+            default:
                 throw ConfigError(keyPath: fields.path("name"),
                                   message: "must be one of cloudflare, opendht, file, not \"\(name)\"", line: nameNode.line)
             }
@@ -88,6 +89,18 @@ extension ConfigDecoder {
         }
     }
 
+    /// `dedup` as stunmesh-go reads it (`parseDedup`): a YAML boolean, or the string "true" or "1";
+    /// anything else is false there, so it is false here too, with a warning unless it is a
+    /// plain false.
+    mutating func dedupFlag(_ node: YAMLNode, at path: String) throws(ConfigError) -> Bool {
+        let text = try node.string(at: path)
+        guard case .scalar(_, let quoted) = node.content else { return false }
+        if !quoted, let value = YAMLNode.yamlBool(text) { return value }
+        if quoted, text == "true" || text == "1" { return true }
+        warn(path, "\(quoted ? "\"\(text)\"" : text) is read as false (stunmesh-go takes only true, \"true\" or \"1\"); "
+             + "write true or false", line: node.line)
+        return false
+    }
 }
 
 extension PluginConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
