@@ -259,6 +259,33 @@ import Testing
         #expect(delays == [0.5, 1, 2, 4, 8, 16, 30, 30, 30])
     }
 
+    /// A stunmesh-go partner (records without `ts`) republishes on its own clock, 2 s apart after
+    /// its ping fails: the repair polls every second for eight polls, then doubles from 2 s.
+    @Test func aPartnerWithoutTimestampsIsPolledOnItsRepublishClock() {
+        var m = monitoring()
+        var goContext = live()
+        goContext.partnerStamps = false
+        _ = m.handle(.pathFailed(.unanswered))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.remoteEndpoint(theirs, goContext))
+        #expect(!m.partnerStamps)
+        #expect(withoutLogs(m.handle(.configured)) == [.armTimer(.retry, seconds: 1)])
+        var delays: [Double] = []
+        for _ in 0..<11 {
+            _ = m.handle(.timerFired(.retry))
+            _ = m.handle(.discovered(mine))
+            for case .armTimer(.retry, let s) in m.handle(.remoteEndpoint(theirs, goContext)) { delays.append(s) }
+        }
+        #expect(delays == [1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16])
+        // A stamped record again (a stunmeshd partner): the usual backoff.
+        _ = m.handle(.pathRecovered)
+        _ = m.handle(.pathFailed(.unanswered))
+        _ = m.handle(.discovered(mine))
+        _ = m.handle(.remoteEndpoint(theirs, live()))
+        #expect(m.partnerStamps)
+        #expect(withoutLogs(m.handle(.configured)) == [.armTimer(.retry, seconds: 0.25)])
+    }
+
     /// Neither side has moved as far as we can see after the re-assert: the partner is told once
     /// through the store (a partner re-mapped while idle finds it only by its own STUN).
     @Test func anUnmovedPeerIsToldThroughTheStoreOncePerRepair() {

@@ -590,7 +590,8 @@ final class PeerRuntime {
         let wireGuard = interface.device(maxAge: 1)?.peer(peerKey.hex)
         let context = RemoteContext(recordSince: since, wireGuardEndpoint: wireGuard?.endpoint,
                                     lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
-                                    weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes))
+                                    weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes),
+                                    partnerStamps: record.timestamp != nil)
         return .remoteEndpoint(endpoint, context)
     }
 

@@ -39,10 +39,16 @@ public struct RemoteContext: Equatable, Sendable {
     /// Whether we start handshakes with this peer: the side whose public key sorts first does,
     /// the other only punches, so the two never initiate at once.
     public var weInitiate: Bool
+    /// Whether the record carries our replay-protection `ts`. A record without one comes from a
+    /// stunmesh-go peer, which republishes on its own clock (its ping monitor's retries 2 s apart
+    /// after a failure), not when our knock or a watch says so.
+    public var partnerStamps: Bool
 
     /// A context from its parts.
-    public init(recordSince: Double, wireGuardEndpoint: Endpoint?, lastHandshake: Double, now: Double, weInitiate: Bool) {
+    public init(recordSince: Double, wireGuardEndpoint: Endpoint?, lastHandshake: Double, now: Double, weInitiate: Bool,
+                partnerStamps: Bool = true) {
         self.weInitiate = weInitiate
+        self.partnerStamps = partnerStamps
         self.recordSince = recordSince
         self.wireGuardEndpoint = wireGuardEndpoint
         self.lastHandshake = lastHandshake

@@ -159,6 +159,14 @@ public struct PeerStateMachine: Sendable {
         public var pollCap: Double
         /// Relative jitter applied to every delay (0.2 = ±20 %).
         public var jitter: Double
+        /// Delay between the first polls of a repair when the partner's records carry no `ts` (a
+        /// stunmesh-go peer): it republishes on its own clock — at its ping failure and at three
+        /// retries 2 s apart (`ping_monitor.fixed_retries`), then 5, 10, 15 s… later — so a
+        /// doubling backoff would read its new record late. Reads still go through the store's
+        /// pacer, which may hold them longer.
+        public var unstampedPoll: Double = 1
+        /// How many polls go at `unstampedPoll` before the doubling backoff takes over (from 2 s).
+        public var unstampedFastPolls = 8
 
         /// Settings with the daemon's defaults for the timing.
         public init(refreshInterval: Double, keepalive: Int = 25,
@@ -211,6 +219,9 @@ public struct PeerStateMachine: Sendable {
     /// True while, at first contact, we hold keepalive at 0 so as not to start a handshake before
     /// the opening says the path is open.
     public private(set) var keepaliveWithheld = false
+    /// Whether the partner's last record carried a `ts` (false: a stunmesh-go peer; the repair's
+    /// polls then follow its republish clock, `Settings.unstampedPoll`).
+    public private(set) var partnerStamps = true
     private var random: Jitter
 
     /// The signal that started the repair in progress; nil when the path is believed good.
@@ -302,6 +313,7 @@ public struct PeerStateMachine: Sendable {
         switch state {
         case .awaitingRemote:
             consecutiveFailures = 0
+            partnerStamps = context.partnerStamps
             return remoteEndpoint(endpoint, context)
         case .idle, .discovering, .publishing, .configuring, .monitoring, .waitingToRetry, .stopped:
             return []
@@ -529,11 +541,21 @@ public struct PeerStateMachine: Sendable {
         return [.open(endpoint), .setEndpoint(endpoint, keepalive: 0, kick: false)]
     }
 
-    /// Waits, then runs the cycle again (discover; publish only if we moved; read the record).
+    /// Waits, then runs the cycle again (discover; publish only if we moved; read the record):
+    /// doubling from `pollBase`, or for a partner without `ts` first `unstampedFastPolls` polls
+    /// `unstampedPoll` apart and then doubling from 2 s.
     private mutating func pollAgain() -> [Action] {
         repair?.polls += 1
         state = .waitingToRetry(.discover)
-        let delay = delay(base: settings.pollBase, cap: settings.pollCap, attempt: repair?.polls ?? 1)
+        let polls = repair?.polls ?? 1
+        let delay: Double
+        if partnerStamps {
+            delay = self.delay(base: settings.pollBase, cap: settings.pollCap, attempt: polls)
+        } else if polls <= settings.unstampedFastPolls {
+            delay = settings.jitter > 0 ? random.spread(settings.unstampedPoll, by: settings.jitter) : settings.unstampedPoll
+        } else {
+            delay = self.delay(base: settings.pollBase, cap: settings.pollCap, attempt: polls - settings.unstampedFastPolls + 3)
+        }
         return [.armTimer(.retry, seconds: delay)]
     }
 
