@@ -6,7 +6,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var configFile: String?
     /// The directory holding config.yaml or config.yml (`-config-dir`).
     public var configDir: String?
-    /// Publish and establish three times, then exit (`-oneshot`).
+    /// Publish, set every peer's endpoint, then exit (`-oneshot`; docs/migrating.md says how this
+    /// differs from stunmesh-go's three fixed rounds).
     public var oneshot: Bool
     /// Print the version and exit (`-version`).
     public var version: Bool
@@ -47,7 +48,8 @@ public struct CommandLineOptions: Equatable, Sendable {
         Flags:
           -c, -config FILE   the config file (takes priority over -config-dir)
           -config-dir DIR    the directory holding config.yaml or config.yml
-          -oneshot           publish and establish three times, then exit
+          -oneshot           publish, set every peer's endpoint and start its handshake, then
+                             exit: 0 once every peer is done, 1 when one is not within 120 s
           -version           print the version and exit
           -h, -help          print this help and exit
 

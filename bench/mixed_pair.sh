@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Mixed pair (issue #17's target): stunmeshd in peerA, the real stunmesh-go in peerB (its ping
+# monitor at interval 1 s, timeout 1 s, fixed_retries 3; ../shared/interop/stunmesh-go or
+# $STUNMESH_GO), one exec store (stunmesh-go's exec protocol, bench/exec_store.py), two NATs.
+# Once the tunnel works both ways, REBINDS times per side: that side's NAT gives it a new public
+# port (conntrack flushed), and the figure is the time from the fault to the first answered ping
+# A -> B through the tunnel (restore_time, 20 pings/s); then SETTLE s and the tunnel checked both
+# ways before the next. Every binary's scene runs at the same time as the others'.
+#
+#   bash bench/mixed_pair.sh [-n REBINDS] [-S SETTLE] BINARY [BINARY…]
+#
+# Prints "mixed_pair binary=… side=… run=… restore_s=…" per rebinding, then p50/p95/max per
+# binary and side. Needs root, the e2e packages and the stunmesh-go binary.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+REBINDS=10 SETTLE=8
+while [[ ${1:-} == -[nS] ]]; do
+    case $1 in
+        -n) REBINDS=$2 ;;
+        -S) SETTLE=$2 ;;
+    esac
+    shift 2
+done
+(($# > 0)) || { echo "usage: bash bench/mixed_pair.sh [-n REBINDS] [-S SETTLE] BINARY [BINARY…]" >&2; exit 2; }
+
+if [[ ${1:-} == --scene ]]; then
+    bin=$2 out=$3
+    source "$BENCH_DIR/common.sh"
+    source "$BENCH_DIR/../tests/e2e/stores_lib.sh"
+    go_bin=${STUNMESH_GO:-$E2E_ROOT/../shared/interop/stunmesh-go}
+    [[ -x $go_bin ]] || e2e_fail "no stunmesh-go binary at $go_bin (set STUNMESH_GO)"
+    E2E_STUNMESHD=$bin
+    export E2E_KEEPALIVE=none E2E_REFRESH=10m
+    topo_two_nats eim eim
+    start_stun
+    start_wg A 10.99.0.1/24
+    start_wg B 10.99.0.2/24
+    wg_pair A B
+    plugins=$(exec_store_plugin_yaml "$E2E_RUN/exec-store")
+    conf_a=$(write_store_config A B "plugin: store" "$plugins")
+    conf_b=$(write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]} }" "$plugins")
+    echo "ping_monitor: { interval: 1s, timeout: 1s, fixed_retries: 3 }" >>"$conf_b"
+    start_stunmeshd A "$conf_a"
+    inpeer_bg B stunmesh-go "$go_bin" -c "$conf_b"
+    wait_for 90 tunnel_ping A B 1 || e2e_fail "the mixed pair did not connect within 90 s"
+    wait_for 30 tunnel_ping B A 1 || e2e_fail "B -> A does not work"
+    sleep "$SETTLE"
+    for side in A B; do
+        for run in $(seq "$REBINDS"); do
+            fault_nat_port "$side"
+            t0=$(now_ts)
+            restore=$(restore_time A B "$t0" 90) || restore=none
+            echo "mixed_pair binary=$bin side=$side run=$run restore_s=$restore" >>"$out"
+            sleep "$SETTLE"
+            wait_for 60 tunnel_ping A B 1 && wait_for 60 tunnel_ping B A 1 ||
+                e2e_fail "side $side run $run: the tunnel did not settle both ways"
+        done
+    done
+    exit 0
+fi
+
+source "$BENCH_DIR/common.sh"
+## scene ABS_BINARY RUN PREFIX — one scene with every rebinding.
+scene() {
+    bash "$0" -n "$REBINDS" -S "$SETTLE" --scene "$1" "$3" >"$3.log" 2>&1 ||
+        echo "mixed_pair binary=$1 scene failed (see $3.log)" >>"$3"
+}
+out=$(bench_parallel 1 scene "$@")
+echo "$out"
+for bin in "$@"; do
+    abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+    for side in A B; do
+        grep "binary=$abs side=$side " <<<"$out" | sed -n 's/.*restore_s=//p' >/tmp/mixed_pair.$$ || true
+        echo "mixed_pair summary binary=$abs side=$side n/p50/p95/max=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /) failed=$(grep -c none /tmp/mixed_pair.$$ || true)"
+    done
+done
+rm -f /tmp/mixed_pair.$$
