@@ -79,6 +79,15 @@ final class CapturedLines: @unchecked Sendable {
         #expect(captured.lines.first?.hasPrefix("{\"ts\":\"20") == true)
     }
 
+    @Test func jsonWritesNumbersAndBooleansAsSuchAndNamesAsText() {
+        let captured = CapturedLines()
+        logger(.json, into: captured).info("m", metadata: [
+            "rtt_ms": "12.5", "peers": "3", "neg": "-0.25", "exp": "1e3", "ok": "true", "peer": "42", "store": "7",
+            "port": "051", "endpoint": "203.0.113.20:35436", "dur": "1.5 s", "dot": "1.", "plus": "+1"])
+        #expect(captured.withoutTime == [#"{"level":"info","msg":"m","dot":"1.","dur":"1.5 s","endpoint":"203.0.113.20:35436","#
+            + #""exp":1e3,"neg":-0.25,"ok":true,"peer":"42","peers":3,"plus":"+1","port":"051","rtt_ms":12.5,"store":"7"}"#])
+    }
+
     @Test func loggerMetadataJoinsEveryLineAndTheMessageMetadataWins() {
         let captured = CapturedLines()
         var log = logger(.logfmt, into: captured)

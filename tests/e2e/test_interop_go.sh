@@ -9,7 +9,12 @@
 #   2. stunmeshd opened the path (punches that keep its NAT open) and did not initiate first: the
 #      handshake came from stunmesh-go's side, ≤ 3 s after its first initiation reached us (the
 #      target is ≤ 1 s: only our NAT being open stands between them, and our punches keep it so);
-#   3. each side accepted the other's record (stunmesh-go's log and ours name the endpoint).
+#   3. each side accepted the other's record (stunmesh-go's log and ours name the endpoint);
+#   4. one file serves both daemons: stunmesh-go's file carries stunmeshd's keys (`extra_plugins`,
+#      `monitor`, `status_file`) and stunmesh-go runs it (it connected above), and `stunmeshd check`
+#      accepts the same file;
+#   5. a rebinding on either side heals: natA, then natB gives its side a new public port, and the
+#      tunnel answers again (bound 60 s each; the figures are bench/mixed_pair.sh's).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/stores_lib.sh"
@@ -29,8 +34,12 @@ start_wg B 10.99.0.2/24
 wg_pair A B
 plugins=$(exec_store_plugin_yaml "$E2E_RUN/exec-store")
 conf_a=$(write_store_config A B "plugin: store" "$plugins")
-# stunmesh-go's file: its ping monitor on (no `keepalive` key, which is ours).
-conf_b=$(E2E_KEEPALIVE=none write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]}, timeout: 1s }" "$plugins")
+# stunmesh-go's file: its ping monitor on, and stunmeshd's own keys, which stunmesh-go ignores (a
+# second store for stunmeshd, the probing mode, the status file).
+plugins_b="$plugins
+$(exec_store_plugin_yaml "$E2E_RUN/exec-store2" | sed 's/^  store:/  store2:/')"
+conf_b=$(E2E_KEEPALIVE=none write_store_config B A "plugin: store, extra_plugins: [store2], ping: { enabled: true, target: ${E2E_TUN_IP[A]}, timeout: 1s }" "$plugins_b")
+printf 'monitor: { mode: events }\nstatus_file: "%s/status.json"\n' "$(e2e_peer_dir B)" >>"$conf_b"
 start_stunmeshd A "$conf_a"
 inpeer_bg B stunmesh-go "$go_bin" -c "$conf_b"
 go_pid=$E2E_LAST_PID
@@ -56,4 +65,19 @@ took=$(awk -v a="$(date -d "$arrived" +%s.%N)" -v b="$up" 'BEGIN { printf "%.2f"
 awk -v t="$took" 'BEGIN { exit !(t <= 3) }' || e2e_fail "handshake $took s after stunmesh-go's first initiation reached us (bound 3 s)"
 grep -q "203.0.113.20" "$log_a" || e2e_fail "stunmeshd never read stunmesh-go's record"
 echo "ok - stunmeshd and stunmesh-go connected: handshake seen $took s after stunmesh-go's first initiation reached stunmeshd (polled every 0.05 s); pings both ways"
+
+# 4. The file stunmesh-go runs is one stunmeshd accepts too.
+out=$("$E2E_STUNMESHD" check -c "$conf_b" 2>&1) || e2e_fail "stunmeshd check refused stunmesh-go's file: $out"
+echo "ok - one file for both: stunmesh-go ran $conf_b (with extra_plugins, monitor, status_file); stunmeshd check: $(tail -n 1 <<<"$out")"
+
+# 5. Rebindings on either side heal.
+sleep 5
+for side in A B; do
+    fault_nat_port "$side"
+    t0=$(now_ts)
+    took=$(restore_time A B "$t0" 60) || e2e_fail "no ping answered within 60 s of nat$side's new port"
+    echo "ok - nat$side gave its side a new public port: the tunnel answered again after $took s"
+    wait_for 30 tunnel_ping B A 1 || e2e_fail "B -> A does not work after nat$side's rebinding"
+    sleep 5
+done
 echo "PASS test_interop_go ($(e2e_elapsed) s)"

@@ -42,8 +42,44 @@ extension Logger {
             return "\"" + escaped(value) + "\""
         }
 
+        /// One JSON object. A value that is a JSON number (`rtt_ms=12.5`, `peers=3`) or `true`/`false`
+        /// is written as one, so that log processors can compare and sum without parsing strings;
+        /// names an operator chooses (a peer called "42") and the fixed fields stay strings.
         static func jsonLine(_ fields: [(String, String)]) -> String {
-            "{" + fields.map { "\"\(escaped($0.0))\":\"\(escaped($0.1))\"" }.joined(separator: ",") + "}"
+            "{" + fields.map { key, value in
+                let literal = !textKeys.contains(key) && (isJSONNumber(value) || value == "true" || value == "false")
+                return "\"\(escaped(key))\":" + (literal ? value : "\"\(escaped(value))\"")
+            }.joined(separator: ",") + "}"
+        }
+
+        /// Fields that are text whatever they hold: the line's own and the names from the config.
+        static let textKeys: Set<String> = ["ts", "level", "msg", "peer", "interface", "store", "plugin", "stores",
+                                            "file", "target", "name", "names", "key", "version"]
+
+        /// Whether `text` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+        static func isJSONNumber(_ text: String) -> Bool {
+            var bytes = Array(text.utf8)[...]
+            func digits() -> Int {
+                let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+                bytes = bytes.dropFirst(count)
+                return count
+            }
+            if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            if bytes.first == UInt8(ascii: "0") {
+                bytes = bytes.dropFirst()
+            } else if digits() == 0 {
+                return false
+            }
+            if bytes.first == UInt8(ascii: ".") {
+                bytes = bytes.dropFirst()
+                guard digits() > 0 else { return false }
+            }
+            if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+                bytes = bytes.dropFirst()
+                if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+                guard digits() > 0 else { return false }
+            }
+            return bytes.isEmpty
         }
 
         /// Escapes quotes, backslashes and control characters the way both logfmt and JSON read them.
