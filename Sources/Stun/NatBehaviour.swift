@@ -26,6 +26,16 @@ public enum NatBehaviour: Sendable, Equatable, CustomStringConvertible {
         return comparable.count >= 2 ? .endpointIndependent : .unknown
     }
 
+    /// The name in the status JSON and metrics: unknown, not_translated, endpoint_independent, symmetric.
+    public var statusName: String {
+        switch self {
+        case .unknown: "unknown"
+        case .notTranslated: "not_translated"
+        case .endpointIndependent: "endpoint_independent"
+        case .symmetric: "symmetric"
+        }
+    }
+
     /// Words for the log and status: "unknown", "not translated", "endpoint-independent",
     /// "symmetric".
     public var description: String {

@@ -13,7 +13,8 @@ import Testing
 
     /// A peer that went through set-up, one ping-triggered repair, and is up at t = 1000.
     static func peer(name: String = "peer_b", wireGuard: WireGuardPeerState? = nil,
-                     state: PeerStateMachine.State = .monitoring) -> PeerHealth {
+                     state: PeerStateMachine.State = .monitoring, nat: [IPFamily: NatBehaviour] = [:],
+                     directPath: DirectPathOutlook? = nil) -> PeerHealth {
         let context = RemoteContext(recordSince: 0, wireGuardEndpoint: nil, lastHandshake: 0, now: 0, weInitiate: true)
         var h = PeerHistory(now: 0)
         h.record(.start, from: .idle, to: .discovering, at: 900)
@@ -41,8 +42,52 @@ import Testing
                                                  persistentKeepalive: 5, allowedIPs: ["10.99.0.2/32"])
         return PeerHealth(interface: "wg0", name: name, publicKey: key, state: state, repairing: nil,
                           lastSignal: (.unanswered, 950), history: h, wireGuard: wg, wireGuardError: nil,
-                          pingTarget: IPAddress("10.99.0.2"), pingSent: 10, pingAnswered: 9, pingRTT: 0.0012,
+                          pingTarget: IPAddress("10.99.0.2"), ping: Self.tally(sent: 10, answered: 9, rtt: 0.0012), nat: nat,
+                          directPath: directPath,
                           stores: [StoreHealth(plugin: "store", store: "file /var/lib/stunmesh", account: account)])
+    }
+
+    /// A tally with `answered` of `sent` probes answered, the unanswered ones first.
+    static func tally(sent: Int, answered: Int, rtt: Double) -> PingTally {
+        var tally = PingTally()
+        for i in 0..<sent {
+            tally.noteSent()
+            if i < sent - answered { tally.noteUnanswered() } else { tally.noteAnswered(rtt: rtt) }
+        }
+        return tally
+    }
+
+    @Test func pingLossIsTalliedRecentlyAndSinceStart() {
+        var tally = PingTally()
+        #expect(tally.lossPercent == nil && tally.recent.lossPercent == nil)
+        for _ in 0..<30 { tally.noteSent(); tally.noteUnanswered() }      // an old outage
+        for _ in 0..<20 { tally.noteSent(); tally.noteAnswered(rtt: 0.01) }
+        #expect(tally.lossPercent == 60)
+        #expect(tally.recent == (20, 20, 0), "only the last \(PingTally.window) probes")
+        tally.noteSent()
+        tally.noteUnanswered()
+        #expect(tally.recent == (20, 19, 5))
+        #expect(tally.sent == 51 && tally.answered == 20 && tally.lastRTT == 0.01)
+    }
+
+    @Test func theNatVerdictAndWhatToDoAreInEveryView() throws {
+        let peer = Self.peer(nat: [.ipv4: .symmetric], directPath: .likelyImpossibleOurs)
+        let json = Self.snapshot([peer]).json()
+        let entry = try #require(json["peers"]?[0])
+        #expect(entry["nat"]?["ipv4"]?.stringValue == "symmetric")
+        #expect(entry["direct_path"]?["outlook"]?.stringValue == "likely_impossible_ours")
+        #expect(entry["direct_path"]?["what_to_do"]?.stringValue?.hasPrefix("forward WireGuard's UDP port to this host") == true)
+        #expect(entry["ping"]?["recent"]?["probes"]?.intValue == 10)
+        let text = StatusText.render(json, now: 1002)
+        #expect(text.contains("    our NAT: ipv4 symmetric\n"))
+        #expect(text.contains("    direct path: direct path likely impossible: our NAT is symmetric"))
+        #expect(text.contains("    what to do: forward WireGuard's UDP port to this host on our router"))
+        let metrics = MetricsText.render(Self.snapshot([peer, Self.peer(name: "peer_c", nat: [.ipv4: .endpointIndependent])]))
+        #expect(metrics.contains("stunmeshd_nat_symmetric{interface=\"wg0\",peer=\"peer_b\",family=\"ipv4\"} 1\n"))
+        #expect(metrics.contains("stunmeshd_nat_symmetric{interface=\"wg0\",peer=\"peer_c\",family=\"ipv4\"} 0\n"))
+        #expect(metrics.contains("stunmeshd_direct_path_blocked{interface=\"wg0\",peer=\"peer_b\",outlook=\"likely_impossible_ours\"} 1\n"))
+        #expect(metrics.contains("stunmeshd_direct_path_blocked{interface=\"wg0\",peer=\"peer_c\",outlook=\"possible\"} 0\n"))
+        #expect(metrics.contains("stunmeshd_ping_recent_loss_ratio{interface=\"wg0\",peer=\"peer_b\"} 0.1\n"))
     }
 
     static func snapshot(_ peers: [PeerHealth]) -> HealthSnapshot {
@@ -126,7 +171,7 @@ import Testing
                 latest handshake: 12s ago
                 transfer: 4.88 KiB received, 6.84 KiB sent
                 persistent keepalive: every 5 seconds
-                ping: 10.99.0.2, rtt 1.2 ms, loss 10% (9/10 answered)
+                ping: 10.99.0.2, rtt 1.2 ms, loss 10% of the last 10 (9 answered), 10% since start (9/10)
                 stun: 203.0.113.1:3478 sees 203.0.113.10:35436 (rtt 0.8 ms, 1m42s ago)
                 store: store [file /var/lib/stunmesh]: 2 calls, 1 errors, 2 in the last 5 min, last success 1m42s ago, last failure 1m42s ago: timed out
                 last signal: unanswered, 52s ago
@@ -198,6 +243,17 @@ import Testing
             # HELP stunmeshd_stun_rtt_seconds Round trip of the last STUN Binding answered, by server.
             # TYPE stunmeshd_stun_rtt_seconds gauge
             stunmeshd_stun_rtt_seconds{\(labels),server="203.0.113.1:3478"} 0.0008
+            # HELP stunmeshd_ping_recent_loss_ratio Share of the last 20 probes through the tunnel that went unanswered (stunmeshd_ping_recent_probes of them).
+            # TYPE stunmeshd_ping_recent_loss_ratio gauge
+            stunmeshd_ping_recent_loss_ratio{\(labels)} 0.1
+            # HELP stunmeshd_ping_recent_probes How many probes stunmeshd_ping_recent_loss_ratio covers.
+            # TYPE stunmeshd_ping_recent_probes gauge
+            stunmeshd_ping_recent_probes{\(labels)} 10
+            # HELP stunmeshd_nat_symmetric 1 when STUN found the NAT in front of the peer's WireGuard port symmetric (it maps per destination), by family.
+            # TYPE stunmeshd_nat_symmetric gauge
+            # HELP stunmeshd_direct_path_blocked 1 when the NATs' behaviour says a direct path to the peer is impossible or likely impossible (status says what to do).
+            # TYPE stunmeshd_direct_path_blocked gauge
+            stunmeshd_direct_path_blocked{\(labels),outlook="possible"} 0
 
             """
         #expect(text == expected)

@@ -26,6 +26,31 @@ public enum DirectPathOutlook: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The outlook's name in the status JSON and metrics.
+    public var statusName: String {
+        switch self {
+        case .impossible: "impossible"
+        case .likelyImpossibleOurs: "likely_impossible_ours"
+        case .likelyImpossibleTheirs: "likely_impossible_theirs"
+        }
+    }
+
+    /// What an operator can do about it (docs/troubleshooting.md).
+    public var advice: String {
+        switch self {
+        case .impossible:
+            "give one side a NAT that keeps one mapping per port (endpoint-independent mapping: most home routers; "
+                + "carrier-grade NATs often are not), a public address, or a port forward of WireGuard's UDP port; "
+                + "otherwise route through a third WireGuard peer both sides can reach"
+        case .likelyImpossibleOurs:
+            "forward WireGuard's UDP port to this host on our router, or switch the router to endpoint-independent "
+                + "mapping (\"full cone\", \"NAT type 2\"); a carrier-grade NAT cannot be changed from here"
+        case .likelyImpossibleTheirs:
+            "on the peer's side: forward its WireGuard UDP port to it, or switch its router to endpoint-independent "
+                + "mapping; or open our side to any source (a port forward here)"
+        }
+    }
+
     /// One sentence for the log and status.
     public var description: String {
         switch self {

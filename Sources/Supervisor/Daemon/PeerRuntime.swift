@@ -35,7 +35,8 @@ final class PeerRuntime {
     /// State since when, transitions, endpoints, mappings, restores (for status and metrics).
     var history = PeerHistory(now: WallClock.now())
     /// Ping RTT of the last answered ping, and counts (for status).
-    private(set) var pingStats = (sent: 0, answered: 0, lastRTT: nil as Double?)
+    /// Probes sent and answered, since start and recently (status).
+    private(set) var pingTally = PingTally()
     private var pingTimer: TimerWatcher?
     /// Sends the rest of a confirmation burst, one probe per firing.
     private var burstTimer: TimerWatcher?
@@ -321,13 +322,14 @@ final class PeerRuntime {
             pingError = "\(error)"
             return false
         }
-        pingStats.sent += 1
+        pingTally.noteSent()
         if let result {
             pinger.ping(target, timeout: timeout) { [weak self] outcome in
                 guard let self, self.machine.state != .stopped else { return }
                 if case .success(let rtt) = outcome {
-                    self.pingStats.answered += 1
-                    self.pingStats.lastRTT = rtt
+                    self.pingTally.noteAnswered(rtt: rtt)
+                } else {
+                    self.pingTally.noteUnanswered()
                 }
                 if case .success = outcome { result(true) } else { result(false) }
             }
@@ -344,10 +346,10 @@ final class PeerRuntime {
             guard let self, self.machine.state != .stopped else { return }
             switch result {
             case .success(let rtt):
-                self.pingStats.answered += 1
-                self.pingStats.lastRTT = rtt
+                self.pingTally.noteAnswered(rtt: rtt)
                 self.report(self.pathMonitor.observeProbe(serial: serial, answered: true, rtt: rtt, now: WallClock.now()))
             case .failure:
+                self.pingTally.noteUnanswered()
                 self.report(self.pathMonitor.observeProbe(serial: serial, answered: false, sentAt: now, now: WallClock.now()))
             }
         }

@@ -173,8 +173,8 @@ extension Daemon {
             return PeerHealth(interface: peer.interface.name, name: peer.name, publicKey: peer.peerKey.base64,
                               state: peer.machine.state, repairing: peer.machine.repairing, lastSignal: peer.lastTrigger,
                               history: peer.history, wireGuard: state, wireGuardError: error, pingTarget: peer.pingTarget,
-                              pingSent: peer.pingStats.sent, pingAnswered: peer.pingStats.answered,
-                              pingRTT: peer.pingStats.lastRTT, stores: peer.records.health,
+                              ping: peer.pingTally, nat: peer.interface.natBehaviour, directPath: peer.directPath,
+                              stores: peer.records.health,
                               keepalive: peer.keepaliveLearner)
         }
         return HealthSnapshot(version: StunmeshdMain.version, pid: Sys.getpid(), startedAt: operations.startedAt,

@@ -160,11 +160,22 @@ extension PeerHealth {
         members += [
             ("ping", .object([
                 ("target", pingTarget.map { .string("\($0)") } ?? .null),
-                ("sent", .number(Double(pingSent))),
-                ("answered", .number(Double(pingAnswered))),
-                ("loss_percent", pingSent > 0 ? .number((Double(pingSent - pingAnswered) * 100 / Double(pingSent)).rounded()) : .null),
-                ("rtt_us", pingRTT.map(micros) ?? .null),
+                ("sent", .number(Double(ping.sent))),
+                ("answered", .number(Double(ping.answered))),
+                ("loss_percent", ping.lossPercent.map { .number(Double($0)) } ?? .null),
+                ("recent", .object([
+                    ("window_probes", .number(Double(PingTally.window))),
+                    ("probes", .number(Double(ping.recent.probes))),
+                    ("answered", .number(Double(ping.recent.answered))),
+                    ("loss_percent", ping.recent.lossPercent.map { .number(Double($0)) } ?? .null),
+                ])),
+                ("rtt_us", ping.lastRTT.map(micros) ?? .null),
             ])),
+            ("nat", .object(nat.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, .string($0.value.statusName)) })),
+            ("direct_path", directPath.map { outlook in
+                .object([("outlook", .string(outlook.statusName)), ("why", .string(outlook.description)),
+                         ("what_to_do", .string(outlook.advice))])
+            } ?? .null),
             ("stun", .array(history.mappings.map { m in
                 .object([("server", .string("\(m.server)")), ("mapped", .string("\(m.mapped)")),
                          ("rtt_us", micros(m.rtt)), ("at", time(m.at))])

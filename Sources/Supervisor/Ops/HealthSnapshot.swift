@@ -1,4 +1,5 @@
 import Probes
+import Stun
 import SystemCalls
 
 /// The health of every peer at one moment, as SIGUSR1, the status file, `stunmeshd status` and
@@ -72,12 +73,12 @@ public struct PeerHealth: Sendable {
     public var wireGuardError: String?
     /// The address pinged through the tunnel, if any.
     public var pingTarget: IPAddress?
-    /// Pings sent and answered, and the last answer's round trip in seconds.
-    public var pingSent: Int
-    /// Pings answered.
-    public var pingAnswered: Int
-    /// The last answered ping's round trip, seconds.
-    public var pingRTT: Double?
+    /// Pings sent and answered, since start and recently, and the last answer's round trip.
+    public var ping: PingTally
+    /// The NAT in front of the interface's WireGuard port, by family, as STUN judged it.
+    public var nat: [IPFamily: NatBehaviour]
+    /// What the NAT behaviours say about a direct path to the peer, when something stands in its way.
+    public var directPath: DirectPathOutlook?
     /// Each of the peer's stores, in config order: the peer's account of its calls and the
     /// store's usage (requests, API budget).
     public var stores: [StoreHealth]
@@ -87,8 +88,9 @@ public struct PeerHealth: Sendable {
     /// A peer's health from its parts.
     public init(interface: String, name: String, publicKey: String, state: PeerStateMachine.State,
                 repairing: PathSignal?, lastSignal: (signal: PathSignal, at: Double)?, history: PeerHistory,
-                wireGuard: WireGuardPeerState?, wireGuardError: String?, pingTarget: IPAddress?, pingSent: Int,
-                pingAnswered: Int, pingRTT: Double?, stores: [StoreHealth], keepalive: KeepaliveLearner? = nil) {
+                wireGuard: WireGuardPeerState?, wireGuardError: String?, pingTarget: IPAddress?, ping: PingTally = PingTally(),
+                nat: [IPFamily: NatBehaviour] = [:], directPath: DirectPathOutlook? = nil,
+                stores: [StoreHealth], keepalive: KeepaliveLearner? = nil) {
         self.keepalive = keepalive
         self.interface = interface
         self.name = name
@@ -100,9 +102,9 @@ public struct PeerHealth: Sendable {
         self.wireGuard = wireGuard
         self.wireGuardError = wireGuardError
         self.pingTarget = pingTarget
-        self.pingSent = pingSent
-        self.pingAnswered = pingAnswered
-        self.pingRTT = pingRTT
+        self.ping = ping
+        self.nat = nat
+        self.directPath = directPath
         self.stores = stores
     }
 

@@ -66,6 +66,19 @@ public enum MetricsText {
                snapshot.storeTotals().compactMap { s in s.pacing.map { ("", [("store", s.plugin)], $0.budget.perMinute) } })
         family("stunmeshd_stun_rtt_seconds", "gauge", "Round trip of the last STUN Binding answered, by server.",
                peers.flatMap { p in p.history.mappings.map { ("", peerLabels(p) + [("server", "\($0.server)")], $0.rtt) } })
+        family("stunmeshd_ping_recent_loss_ratio", "gauge",
+               "Share of the last \(PingTally.window) probes through the tunnel that went unanswered (stunmeshd_ping_recent_probes of them).",
+               peers.compactMap { p in p.ping.recent.lossPercent.map { ("", peerLabels(p), Double($0) / 100) } })
+        family("stunmeshd_ping_recent_probes", "gauge", "How many probes stunmeshd_ping_recent_loss_ratio covers.",
+               peers.map { ("", peerLabels($0), Double($0.ping.recent.probes)) })
+        family("stunmeshd_nat_symmetric", "gauge",
+               "1 when STUN found the NAT in front of the peer's WireGuard port symmetric (it maps per destination), by family.",
+               peers.flatMap { p in p.nat.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                   ("", peerLabels(p) + [("family", $0.key.rawValue)], $0.value == .symmetric ? 1 : 0)
+               } })
+        family("stunmeshd_direct_path_blocked", "gauge",
+               "1 when the NATs' behaviour says a direct path to the peer is impossible or likely impossible (status says what to do).",
+               peers.map { p in ("", peerLabels(p) + [("outlook", p.directPath?.statusName ?? "possible")], p.directPath == nil ? 0 : 1) })
         return out
     }
 

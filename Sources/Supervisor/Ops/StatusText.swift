@@ -117,10 +117,20 @@ public enum StatusText {
         if let ping = peer["ping"], let target = ping["target"]?.stringValue {
             var text = target
             if let rtt = ping["rtt_us"]?.numberValue { text += ", rtt \(DurationText.precise(rtt / 1e6))" }
+            let recent = ping["recent"]
+            if let loss = recent?["loss_percent"]?.intValue, let probes = recent?["probes"]?.intValue {
+                text += ", loss \(loss)% of the last \(probes) (\(recent?["answered"]?.intValue ?? 0) answered)"
+            }
             if let loss = ping["loss_percent"]?.intValue {
-                text += ", loss \(loss)% (\(ping["answered"]?.intValue ?? 0)/\(ping["sent"]?.intValue ?? 0) answered)"
+                text += ", \(loss)% since start (\(ping["answered"]?.intValue ?? 0)/\(ping["sent"]?.intValue ?? 0))"
             }
             add("ping", text)
+        }
+        let nat = (peer["nat"]?.objectValue ?? []).map { "\($0.0) \($0.1.stringValue?.replacingUnderscores ?? "?")" }
+        if !nat.isEmpty { add("our NAT", nat.joined(separator: ", ")) }
+        if let direct = peer["direct_path"], let why = direct["why"]?.stringValue {
+            add("direct path", why)
+            if let advice = direct["what_to_do"]?.stringValue { add("what to do", advice) }
         }
         for stun in peer["stun"]?.arrayValue ?? [] {
             var text = "\(stun["server"]?.stringValue ?? "?") sees \(stun["mapped"]?.stringValue ?? "?")"
@@ -193,4 +203,9 @@ public enum StatusText {
     static func ago(_ time: Double, _ now: Double) -> String {
         "\(DurationText.age(now - time)) ago"
     }
+}
+
+extension String {
+    /// `endpoint_independent` → `endpoint-independent`, for the table.
+    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
 }
