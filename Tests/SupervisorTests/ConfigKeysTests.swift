@@ -364,3 +364,27 @@ import Testing
         #expect(report.config?.interfaces.isEmpty == false)
     }
 }
+
+/// The default status file's one naming rule.
+@Suite struct StatusFilesTests {
+    @Test func theDefaultStatusFileIsNamedAfterTheConfig() throws {
+        #expect(StatusFiles.defaultStatusFile(configPath: nil) == "/run/stunmeshd/status.json")
+        #expect(StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/config.yaml") == "/run/stunmeshd/status.json")
+        let a = StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-a.yaml")
+        #expect(a.hasPrefix("/run/stunmeshd/status-etc-stunmesh-site-a.yaml-") && a.hasSuffix(".json"))
+        #expect(a != StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-b.yaml"))
+        // Paths that read the same once escaped still differ by their hash.
+        #expect(StatusFiles.defaultStatusFile(configPath: "/a/b c") != StatusFiles.defaultStatusFile(configPath: "/a/b_c"))
+        #expect(StatusFiles.hash("") == "811c9dc5")
+        let long = StatusFiles.defaultStatusFile(configPath: "/" + String(repeating: "x", count: 300))
+        #expect(long.utf8.count < 120)
+        // Loading a file names it after the file's canonical path, whatever path was given.
+        let tree = try ConfigTempTree()
+        defer { tree.remove() }
+        let file = try tree.file("c.yaml", ConfigKeysTests.yaml())
+        let config = try ConfigLoader.load(path: file, resolve: nil)
+        #expect(config.statusFile == StatusFiles.defaultStatusFile(configPath: StatusFiles.canonical(file)))
+        #expect(try ConfigLoader.load(path: "\(tree.root)/./c.yaml", resolve: nil).statusFile == config.statusFile)
+        #expect(try ConfigLoader.parse(yaml: ConfigKeysTests.yaml()).statusFile == "/run/stunmeshd/status.json")
+    }
+}

@@ -8,7 +8,9 @@
 #   - the metrics file says the peer is up;
 #   - SIGUSR2: every peer re-discovers (log), the tunnel keeps working, the repair ends;
 #   - no private key (base64 or hex) in either daemon's log;
-#   - SIGTERM: STOPPING=1, status file gone, `stunmeshd status` says not running (exit 3).
+#   - SIGTERM: STOPPING=1, status file gone, `stunmeshd status` says not running (exit 3);
+#   - two daemons whose configs name no status_file write different default files (named after
+#     their config paths), and `stunmeshd status` without -c lists both.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -174,4 +176,36 @@ rc=0
 out=$(inpeer A "$E2E_STUNMESHD" status -status-file "$status_a" 2>&1) || rc=$?
 ((rc == 3)) || e2e_fail "stale status file: exit $rc: $out"
 echo "ok - after SIGTERM: STOPPING=1, no status file, 'stunmeshd status' exits 3: $out"
+
+# --- two daemons, default status files ---------------------------------------------------------
+kill -TERM "$pid_b"
+wait_for 10 bash -c "! kill -0 $pid_b" || e2e_fail "B did not stop on SIGTERM"
+rm -f "$status_a"
+for p in A B; do
+    grep -v '^status_file:' "$(e2e_peer_dir "$p")/config.yaml" >"$(e2e_peer_dir "$p")/default-status.yaml"
+done
+mkdir -p /run/stunmeshd
+start_stunmeshd A "$dir_a/default-status.yaml"
+pid_a=$E2E_LAST_PID
+start_stunmeshd B "$(e2e_peer_dir B)/default-status.yaml"
+pid_b=$E2E_LAST_PID
+slug() { sed 's|^/||; s|/|-|g' <<<"$(realpath "$1")"; }
+pattern_a="/run/stunmeshd/status-$(slug "$dir_a/default-status.yaml")-*.json"
+pattern_b="/run/stunmeshd/status-$(slug "$(e2e_peer_dir B)/default-status.yaml")-*.json"
+wait_for 15 bash -c "ls $pattern_a && ls $pattern_b" >/dev/null 2>&1 ||
+    e2e_fail "no default status files named after the configs: $(ls /run/stunmeshd)"
+file_a=$(ls $pattern_a)
+file_b=$(ls $pattern_b)
+[[ $file_a != "$file_b" ]] || e2e_fail "both daemons write $file_a"
+listing=$(cd /tmp && env -u STUNMESH_CONFIG_DIR HOME=/nonexistent "$E2E_STUNMESHD" status 2>&1) ||
+    e2e_fail "status without -c failed: $listing"
+echo "$listing"
+grep -q "^stunmeshd daemons running: " <<<"$listing" && grep -q "pid $pid_a, config " <<<"$listing" &&
+    grep -q "pid $pid_b, config " <<<"$listing" || e2e_fail "status without -c does not list both daemons"
+one=$("$E2E_STUNMESHD" -c "$dir_a/default-status.yaml" status 2>&1) || e2e_fail "status -c A's config failed: $one"
+grep -q "(pid $pid_a)" <<<"$one" || e2e_fail "status -c A's config does not show A's daemon: $one"
+kill -TERM "$pid_a" "$pid_b"
+wait_for 10 bash -c "! kill -0 $pid_a && ! kill -0 $pid_b" || e2e_fail "the daemons did not stop"
+[[ ! -e $file_a && ! -e $file_b ]] || e2e_fail "default status files left behind"
+echo "ok - two daemons without status_file: $(basename "$file_a") and $(basename "$file_b"); status lists both"
 echo "PASS test_ops_status ($(e2e_elapsed) s)"

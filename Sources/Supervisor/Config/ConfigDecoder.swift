@@ -18,9 +18,13 @@ struct ConfigDecoder {
     /// while other peers remain, errors when none does (a daemon with no peer has nothing to do).
     var skipped: [ConfigError] = []
 
-    init(file: String?, resolve: ((String) -> IPAddress?)? = nil) {
+    /// The config file's canonical path, which names the default status file (`StatusFiles`).
+    let canonicalPath: String?
+
+    init(file: String?, resolve: ((String) -> IPAddress?)? = nil, canonicalPath: String? = nil) {
         self.file = file
         self.resolve = resolve
+        self.canonicalPath = canonicalPath
     }
 
     /// The config in `root` (nil for a file without a document); throws every problem found,
@@ -44,6 +48,7 @@ struct ConfigDecoder {
         }
         var top = try ConfigFields(root, path: "", pattern: "", line: nil)
         var config = Config()
+        config.statusFile = StatusFiles.defaultStatusFile(configPath: canonicalPath)
         if let node = top.take("refresh_interval"),
            let value = attempt({ _ throws(ConfigError) in try node.duration(at: "refresh_interval") }) {
             config.refreshInterval = value

@@ -13,15 +13,17 @@ public enum ConfigLoader {
     /// Decodes YAML text. `file` only labels errors and warnings.
     /// Ping targets that are names are resolved with `resolve` (getaddrinfo by default; nil
     /// leaves them unresolved, for `stunmeshd check`).
+    /// `canonicalPath` is the file's canonical path, which names the default status file.
     public static func parse(yaml: String, file: String? = nil,
-                             resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget) throws(ConfigError) -> Config {
+                             resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget,
+                             canonicalPath: String? = nil) throws(ConfigError) -> Config {
         let root: YAMLNode?
         do {
             root = try YAMLParser.parse(yaml)
         } catch {
             throw ConfigError(keyPath: "", message: error.message, line: error.line, file: file)
         }
-        var decoder = ConfigDecoder(file: file, resolve: resolve)
+        var decoder = ConfigDecoder(file: file, resolve: resolve, canonicalPath: canonicalPath)
         do {
             return try decoder.decode(root)
         } catch {
@@ -59,7 +61,7 @@ public enum ConfigLoader {
             return Report(config: nil, errors: [ConfigError(keyPath: "", message: error.message, line: error.line, file: path)],
                           warnings: [])
         }
-        var decoder = ConfigDecoder(file: path, resolve: nil)
+        var decoder = ConfigDecoder(file: path, resolve: nil, canonicalPath: StatusFiles.canonical(path))
         var config: Config?
         do {
             config = try decoder.decodeAll(root)
@@ -73,7 +75,7 @@ public enum ConfigLoader {
     /// Reads and decodes the file at `path`.
     public static func load(path: String,
                             resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget) throws(ConfigError) -> Config {
-        try parse(yaml: try readText(path), file: path, resolve: resolve)
+        try parse(yaml: try readText(path), file: path, resolve: resolve, canonicalPath: StatusFiles.canonical(path))
     }
 
     /// The file at `path` as text: at most `maximumFileSize` bytes of UTF-8.

@@ -23,9 +23,31 @@ public enum StatusCommand {
     public static func run(options: CommandLineOptions, environment: [String: String],
                            output: (String) -> Void, errorOutput: (String) -> Void) -> Int32 {
         let path = statusFilePath(options: options, environment: environment, warn: errorOutput)
-        let text = (try? ConfigLoader.readFile(path)).flatMap { String(validating: $0, as: UTF8.self) }
         let now = WallClock.now()
-        switch judge(text, path: path, now: now, isAlive: isAlive) {
+        var verdict = judge(read(path), path: path, now: now, isAlive: isAlive)
+        // Without -c, -config-dir or -status-file, every daemon of this host counts: one runs with
+        // another config than the one found here, or several run (docs/operations.md).
+        let chosen = options.statusFile != nil || options.configFile != nil || options.configDir != nil
+        var others: [(path: String, status: JSONValue)] = []
+        if !chosen {
+            for candidate in StatusFiles.candidates() where candidate != path {
+                if case .running(let status) = judge(read(candidate), path: candidate, now: now, isAlive: isAlive) {
+                    others.append((candidate, status))
+                }
+            }
+            if case .notRunning = verdict, others.count == 1 {
+                verdict = .running(others[0].status)
+                others = []
+            } else if case .notRunning = verdict, others.count > 1 {
+                if options.json {
+                    output(JSONValue.array(others.map(\.status)).encoded() + "\n")
+                } else {
+                    output(listing(others, now: now))
+                }
+                return 0
+            }
+        }
+        switch verdict {
         case .running(let status):
             if options.json {
                 output(status.encoded() + "\n")
@@ -37,11 +59,31 @@ public enum StatusCommand {
                 return 1
             }
             output(StatusText.render(status, now: now, detail: options.peer.map { .peer($0) } ?? (options.all ? .all : .automatic)))
+            if !others.isEmpty { output("\n" + listing(others, now: now, heading: "also running")) }
             return 0
         case .notRunning(let why):
             errorOutput("stunmeshd is not running (\(why))\n")
             return notRunningStatus
         }
+    }
+
+    /// The status file's text, nil when it cannot be read.
+    static func read(_ path: String) -> String? {
+        (try? ConfigLoader.readFile(path)).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// One line per running daemon: pid, config, peers up, and how to see it.
+    static func listing(_ daemons: [(path: String, status: JSONValue)], now: Double,
+                        heading: String = "stunmeshd daemons running") -> String {
+        var text = "\(heading): \(daemons.count)\n"
+        for (path, status) in daemons {
+            let daemon = status["stunmeshd"]
+            let pid = daemon?["pid"]?.intValue ?? 0
+            let config = daemon?["config_file"]?.stringValue ?? "(no config file)"
+            let summary = status["summary"]?["text"]?.stringValue ?? ""
+            text += "  pid \(pid), config \(config): \(summary)\n    stunmeshd status -status-file \(path)\n"
+        }
+        return text
     }
 
     /// The status file to read: `-status-file`, else the config's `status_file`, else the

@@ -126,7 +126,7 @@ public enum StatusText {
             }
             add("ping", text)
         }
-        let nat = (peer["nat"]?.objectValue ?? []).map { "\($0.0) \($0.1.stringValue?.replacingUnderscores ?? "?")" }
+        let nat = (peer["nat"]?.objectValue ?? []).map { "\($0.0) \($0.1.stringValue?.replacingOccurrences("_", with: "-") ?? "?")" }
         if !nat.isEmpty { add("our NAT", nat.joined(separator: ", ")) }
         if let direct = peer["direct_path"], let why = direct["why"]?.stringValue {
             add("direct path", why)
@@ -205,7 +205,3 @@ public enum StatusText {
     }
 }
 
-extension String {
-    /// `endpoint_independent` → `endpoint-independent`, for the table.
-    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
-}
