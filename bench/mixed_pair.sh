@@ -9,6 +9,8 @@
 #
 #   bash bench/mixed_pair.sh [-n REBINDS] [-S SETTLE] BINARY [BINARY…]
 #
+# GO_PING="interval: 1s, timeout: 500ms, fixed_retries: 3" changes stunmesh-go's ping_monitor.
+#
 # Prints "mixed_pair binary=… side=… run=… restore_s=…" per rebinding, then p50/p95/max per
 # binary and side. Needs root, the e2e packages and the stunmesh-go binary.
 set -euo pipefail
@@ -39,7 +41,7 @@ if [[ ${1:-} == --scene ]]; then
     plugins=$(exec_store_plugin_yaml "$E2E_RUN/exec-store")
     conf_a=$(write_store_config A B "plugin: store" "$plugins")
     conf_b=$(write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]} }" "$plugins")
-    echo "ping_monitor: { interval: 1s, timeout: 1s, fixed_retries: 3 }" >>"$conf_b"
+    echo "ping_monitor: { ${GO_PING:-interval: 1s, timeout: 1s, fixed_retries: 3} }" >>"$conf_b"
     start_stunmeshd A "$conf_a"
     inpeer_bg B stunmesh-go "$go_bin" -c "$conf_b"
     wait_for 90 tunnel_ping A B 1 || e2e_fail "the mixed pair did not connect within 90 s"
@@ -62,7 +64,7 @@ fi
 source "$BENCH_DIR/common.sh"
 ## scene ABS_BINARY RUN PREFIX — one scene with every rebinding.
 scene() {
-    bash "$0" -n "$REBINDS" -S "$SETTLE" --scene "$1" "$3" >"$3.log" 2>&1 ||
+    GO_PING=${GO_PING:-} bash "$0" -n "$REBINDS" -S "$SETTLE" --scene "$1" "$3" >"$3.log" 2>&1 ||
         echo "mixed_pair binary=$1 scene failed (see $3.log)" >>"$3"
 }
 out=$(bench_parallel 1 scene "$@")
