@@ -1,3 +1,4 @@
+import SystemCalls
 @testable import Supervisor
 import Testing
 
@@ -97,5 +98,15 @@ final class CapturedLines: @unchecked Sendable {
         log.info("bare")
         #expect(captured.withoutTime == [" level=info msg=set endpoint=203.0.113.20:35436 interface=wg0 peer=other",
                                          " level=info msg=bare interface=wg0 peer=peer_b"])
+    }
+}
+
+/// States and steps print as words in log lines, never as Swift type names.
+@Suite struct StateWordsTests {
+    @Test func statesAndStepsPrintAsWords() {
+        #expect("\(PeerStateMachine.State.waitingToRetry(.readRemote))" == "waiting to retry (read remote)")
+        #expect("\(PeerStateMachine.State.awaitingRemote)" == "awaiting remote")
+        #expect("\(PeerStateMachine.Step.discover)" == "discover")
+        #expect(!"\(PeerStateMachine.State.configuring(Endpoint("203.0.113.20:1")!))".contains("Supervisor."))
     }
 }

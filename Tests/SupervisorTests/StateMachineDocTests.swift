@@ -88,7 +88,10 @@ import Testing
         case .awaitingRemote: "awaitingRemote"
         case .configuring: "configuring"
         case .monitoring: "monitoring"
-        case .waitingToRetry(let step): "waitingToRetry(\(step))"
+        case .waitingToRetry(.discover): "waitingToRetry(discover)"
+        case .waitingToRetry(.publish): "waitingToRetry(publish)"
+        case .waitingToRetry(.readRemote): "waitingToRetry(readRemote)"
+        case .waitingToRetry(.configure): "waitingToRetry(configure)"
         case .stopped: "stopped"
         }
     }

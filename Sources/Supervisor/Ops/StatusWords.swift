@@ -58,3 +58,14 @@ extension String {
         return out
     }
 }
+
+extension PeerStateMachine.State: CustomStringConvertible {
+    /// The state in words, as status shows it ("waiting to retry (read remote)"), so that a log
+    /// line never prints Swift's type names.
+    public var description: String { StatusWords.state(self) }
+}
+
+extension PeerStateMachine.Step: CustomStringConvertible {
+    /// The step in words ("read remote").
+    public var description: String { StatusWords.stepName(self) }
+}
