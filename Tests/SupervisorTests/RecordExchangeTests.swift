@@ -82,7 +82,7 @@ import Testing
         #expect(try knockNow()?.get() == [], "nothing published yet: nothing to knock with")
         _ = try #require(try a.publishNow(EndpointRecord(ipv4: x), keys: N.a, loop: loop)?.get())
         #expect(try knockNow()?.get() == [], "no watch asked for yet: nobody to tell")
-        #expect(a.watchRemote(keys: N.a, needed: false) {} == 1)
+        #expect(a.watchRemote(keys: N.a) {} == 1)
         let b = N.reader([N.lane("file", file, loop: loop), N.lane("ex", ex, loop: loop)], loop: loop)
         guard case .record(let first, _, _)? = b.readNow(keys: N.b, loop: loop) else { Issue.record("no record"); return }
         #expect(try knockNow()?.get() == ["file"])
@@ -103,13 +103,13 @@ import Testing
         file.watchable = true
         let watched = N.publisher([N.lane("file", file, loop: loop)], loop: loop)
         #expect(watched.missingPollInterval == StoreReadPacer.missingFloor)
-        watched.watchRemote(keys: N.a, needed: true) {}
+        watched.watchRemote(keys: N.a) {}
         #expect(watched.missingPollInterval == StoreReadPacer.watchedMissingInterval)
         let both = N.publisher([N.lane("file", file, loop: loop), N.lane("ex", ex, loop: loop)], loop: loop)
-        both.watchRemote(keys: N.a, needed: true) {}
+        both.watchRemote(keys: N.a) {}
         #expect(both.missingPollInterval == StoreReadPacer.watchedMissingInterval, "the slowest store's cadence: every read goes to both")
         let unwatched = N.publisher([N.lane("ex", ex, loop: loop)], loop: loop)
-        unwatched.watchRemote(keys: N.a, needed: true) {}
+        unwatched.watchRemote(keys: N.a) {}
         #expect(unwatched.missingPollInterval == StoreReadPacer.missingFloor)
     }
 

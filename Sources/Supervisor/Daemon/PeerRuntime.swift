@@ -110,13 +110,12 @@ final class PeerRuntime {
         onStateChange?(self)
     }
 
-    /// Keeps the stores' watches of the partner's record as the machine needs them: a free one
-    /// (inotify) always, one that costs requests (an OpenDHT listen) only while the record is
-    /// awaited or a repair runs (docs/first-contact.md).
+    /// Keeps the stores' watches of the partner's record (`RecordExchange.watchRemote`: every
+    /// store that can tell, for as long as the peer runs; a store at its cap of listens is asked
+    /// again after each event).
     private func updateWatches() {
         guard watchesStores, machine.state != .stopped, let keys = interface.keys else { return }
-        let needed = machine.state != .monitoring || machine.repairing != nil
-        let watching = records.watchRemote(keys: keys, needed: needed) { [weak self] in
+        let watching = records.watchRemote(keys: keys) { [weak self] in
             self?.notified = true
             self?.handle(.remoteChanged)
         }

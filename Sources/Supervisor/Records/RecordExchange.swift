@@ -167,15 +167,15 @@ public final class RecordExchange {
         }
     }
 
-    /// Writes the published record again with a newer `ts`, to the stores whose watch of a key
-    /// is free (`Store.watch`, not `watchCostsRequests`: the file store) — the ones where a
-    /// partner is watching our record while its path is believed good. The partner's
-    /// `remoteChanged` then checks its own mapping at once. Other stores are not written: their
-    /// partners read only on their own schedule, which already re-discovers. Completes on the
+    /// Writes the published record again with a newer `ts`, to the stores that can tell a watcher
+    /// (the ones we watch ourselves: the file store, OpenDHT) — where a partner is watching our
+    /// record while its path is believed good. The partner's `remoteChanged` then checks its own
+    /// mapping at once. Other stores are not written: their partners read only on their own
+    /// schedule, which already re-discovers. Completes on the
     /// loop with the plugins written (empty: none could tell the partner, or nothing published
     /// yet), or a failure when every write failed.
     func knock(keys: InterfaceKeys, completion: @escaping (Result<[String], StoreError>) -> Void) {
-        let notifying = lanes.indices.filter { watches[$0] != nil && !lanes[$0].store.watchCostsRequests }
+        let notifying = lanes.indices.filter { watches[$0] != nil }
         guard var record = published?.record, !notifying.isEmpty else {
             return loop.soon { completion(.success([])) }
         }
@@ -274,31 +274,28 @@ public final class RecordExchange {
         for watch in watches.values { watch.cancel() }
         watches = [:]
     }
-
-    /// Asks every store that can tell (`Store.watch`) to call `onChange` when the peer's record
-    /// under our keys may have changed. A free watch (the file store's inotify) is kept from the
-    /// first call on; one that costs requests (an OpenDHT listen) only while `needed` (the
-    /// partner's record is missing, or a repair runs) and cancelled when not. Returns how many
-    /// stores watch now; the others are polled as before.
+    /// Watches the partner's record in every store that can tell (`Store.watch`), from the first
+    /// call on, for as long as the peer runs — a free watch (the file store's inotify) and a costly
+    /// one (an OpenDHT listen, within the store's own cap) alike: a side whose path is believed good
+    /// learns that the partner moved only this way (its NAT drops the partner's packets from a new
+    /// mapping, and an idle side sends nothing that could notice), and polling for it would cost
+    /// more than a listen (docs/stores.md). Returns how many stores watch now; the others are
+    /// polled as before.
     @discardableResult
-    func watchRemote(keys: InterfaceKeys, needed: Bool = true, onChange: @escaping () -> Void) -> Int {
+    func watchRemote(keys: InterfaceKeys, onChange: @escaping () -> Void) -> Int {
         let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
         if key != watchedKey {
             for watch in watches.values { watch.cancel() }
             watches = [:]
             watchedKey = key
         }
-        for (index, lane) in lanes.enumerated() {
-            let wanted = needed || !lane.store.watchCostsRequests
-            if wanted, watches[index] == nil, !unwatchable.contains(index) {
-                if let watch = lane.store.watch(key: key, onChange: onChange) {
-                    watches[index] = watch
-                } else if !lane.store.watchCostsRequests {
-                    unwatchable.insert(index)  // it cannot tell: do not ask again
-                }
-            } else if !wanted, let watch = watches.removeValue(forKey: index) {
-                watch.cancel()
+        for (index, lane) in lanes.enumerated() where watches[index] == nil && !unwatchable.contains(index) {
+            if let watch = lane.store.watch(key: key, onChange: onChange) {
+                watches[index] = watch
+            } else if !lane.store.watchCostsRequests {
+                unwatchable.insert(index)  // it cannot tell: do not ask again
             }
+            // A costly store that said no is full (its cap on listens): asked again next time.
         }
         return watches.count
     }
