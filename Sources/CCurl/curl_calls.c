@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <sys/socket.h>
 // The ccurl_* wrappers: each calls its libcurl function through the table ccurl_load filled. The
 // variadic ones pass exactly one argument of the type their name says, through the variadic pointer.
 #include "ccurl.h"
@@ -32,6 +34,17 @@ CURLcode ccurl_easy_setopt_write(CURL *h, curl_write_callback f) {
 }
 CURLcode ccurl_easy_setopt_header(CURL *h, curl_write_callback f) {
     return ccurl_table.easy_setopt(h, CURLOPT_HEADERFUNCTION, f);
+}
+static int ccurl_sockopt_mark(void *clientp, curl_socket_t fd, curlsocktype purpose) {
+    (void)purpose;
+    unsigned int mark = (unsigned int)(uintptr_t)clientp;
+    if (mark == 0) return CURL_SOCKOPT_OK;
+    return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0 ? CURL_SOCKOPT_OK : CURL_SOCKOPT_ERROR;
+}
+CURLcode ccurl_easy_setopt_mark(CURL *h, unsigned int mark) {
+    CURLcode code = ccurl_table.easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, ccurl_sockopt_mark);
+    if (code != CURLE_OK) return code;
+    return ccurl_table.easy_setopt(h, CURLOPT_SOCKOPTDATA, (void *)(uintptr_t)mark);
 }
 CURLcode ccurl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return ccurl_table.easy_getinfo(h, i, v); }
 CURLcode ccurl_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return ccurl_table.easy_getinfo(h, i, v); }

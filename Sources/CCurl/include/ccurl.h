@@ -63,6 +63,12 @@ CURLcode ccurl_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v);
 CURLcode ccurl_easy_setopt_write(CURL *h, curl_write_callback f);
 /// CURLOPT_HEADERFUNCTION: libcurl hands over each response header line.
 CURLcode ccurl_easy_setopt_header(CURL *h, curl_write_callback f);
+/// CURLOPT_SOCKOPTFUNCTION + CURLOPT_SOCKOPTDATA: every socket the transfer opens gets SO_MARK
+/// `mark` before it connects (WireGuard's fwmark, so that a full-tunnel routing policy sends the
+/// store's traffic outside the tunnel, as WireGuard's own). A mark of 0 sets nothing. A socket the
+/// mark cannot be set on fails the transfer (CURLE_COULDNT_CONNECT), so that the request does not
+/// silently go into a tunnel that may be down.
+CURLcode ccurl_easy_setopt_mark(CURL *h, unsigned int mark);
 /// curl_easy_getinfo for a long value (CURLINFO_RESPONSE_CODE).
 CURLcode ccurl_easy_getinfo_long(CURL *h, CURLINFO i, long *v);
 /// curl_easy_getinfo for a pointer value (CURLINFO_PRIVATE).

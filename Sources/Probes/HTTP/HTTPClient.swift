@@ -23,6 +23,10 @@ private let timerCallback: @convention(c) (UnsafeMutableRawPointer?, Int, Unsafe
 /// on the loop's thread, and keep it alive as long as requests are in flight. The first client
 /// loads libcurl (`CurlLibrary`).
 public final class HTTPClient {
+    /// The SO_MARK every socket of a request gets (0: none), asked when the request starts: the
+    /// daemon answers with WireGuard's fwmark, so that in a full tunnel (wg-quick's `not fwmark`
+    /// rule) the stores' traffic leaves outside the tunnel, as WireGuard's own packets do.
+    public var socketMark: () -> UInt32 = { 0 }
     private let loop: EventLoop
     private let multi: UnsafeMutableRawPointer
     private var transfers: [UInt64: HTTPTransfer] = [:]
@@ -74,7 +78,8 @@ public final class HTTPClient {
         nextID += 1
         let id = nextID
         do throws(HTTPError) {
-            let transfer = try HTTPTransfer(id: id, request: request, onData: onData, completion: completion)
+            let transfer = try HTTPTransfer(id: id, request: request, mark: socketMark(), onData: onData,
+                                            completion: completion)
             let code = ccurl_multi_add_handle(multi, transfer.easy)
             guard code == CURLM_OK else {
                 transfer.release()

@@ -33,7 +33,7 @@ final class HTTPTransfer {
     private var overflowed = false
 
     /// Configures a handle for `request`; throws for a request that must not be sent.
-    init(id: UInt64, request: HTTPRequest, onData: (([UInt8]) -> Void)? = nil,
+    init(id: UInt64, request: HTTPRequest, mark: UInt32 = 0, onData: (([UInt8]) -> Void)? = nil,
          completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         try Self.validate(request)
         guard let easy = ccurl_easy_init() else { throw HTTPError(code: 0, message: "curl_easy_init failed") }
@@ -45,7 +45,7 @@ final class HTTPTransfer {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         do throws(HTTPError) {
-            try configure(request)
+            try configure(request, mark: mark)
         } catch {
             release()
             throw error
@@ -119,7 +119,7 @@ final class HTTPTransfer {
         }
     }
 
-    private func configure(_ request: HTTPRequest) throws(HTTPError) {
+    private func configure(_ request: HTTPRequest, mark: UInt32) throws(HTTPError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
         var codes: [CURLcode] = [
             ccurl_easy_setopt_string(easy, CURLOPT_URL, request.url),
@@ -140,6 +140,7 @@ final class HTTPTransfer {
             ccurl_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limit)),
         ]
         if let caFile = request.caFile { codes.append(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        if mark != 0 { codes.append(ccurl_easy_setopt_mark(easy, mark)) }
         if let body = request.body {
             // The size first: COPYPOSTFIELDS then copies exactly that many bytes (NULs included).
             codes.append(ccurl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))

@@ -100,6 +100,11 @@ final class RuntimeBuilder {
         let http = { [loop] () throws(CurlLoadError) -> HTTPClient in
             if let client = self.httpClient { return client }
             let client = try HTTPClient(loop: loop)
+            // The stores' sockets carry WireGuard's fwmark, read from the device as the STUN and
+            // punch sockets do: in a full tunnel only marked packets leave outside it (docs/stores.md).
+            client.socketMark = { [weak self] in
+                self?.running.interfaces.values.lazy.compactMap { $0.lastDevice?.fwmark }.first { $0 != 0 } ?? 0
+            }
             self.httpClient = client
             return client
         }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A full tunnel (issue #18): peerA's WireGuard carries all its traffic, set up as wg-quick does it
+# (fwmark 51820 on wg0, allowed-ips 0.0.0.0/0 for the peer, `ip rule not fwmark 51820 table 51820`
+# with a default route into wg0 there, and `table main suppress_prefixlength 0`), so that only
+# packets with WireGuard's mark leave outside the tunnel. The store is OpenDHT over HTTP (two local
+# dhtnode proxies, IP literals: no DNS). Before the tunnel exists, anything unmarked goes into a
+# wg0 that has no endpoint; the daemon's store traffic must carry the mark as its STUN and punches
+# do (libcurl's sockets get SO_MARK). Checks:
+#   1. the tunnel comes up (bound 30 s) and pings both ways;
+#   2. peerA published its true public mapping (natA's address), read through the store by peerB;
+#   3. natA gives peerA a new public port: the tunnel works again (bound 30 s), the republish having
+#      gone out marked while the tunnel was down.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/stores_lib.sh"
+
+E2E_STUNMESHD=$(find_stunmeshd) || exit 1
+topo_two_nats eim eim
+start_stun
+start_opendht
+start_wg A 10.99.0.1/24
+start_wg B 10.99.0.2/24
+wg_pair A B
+
+# wg-quick's full tunnel on peerA.
+mark=51820
+inpeer A wg set wg0 fwmark "$mark" peer "$(wg_pubkey B)" allowed-ips 0.0.0.0/0
+inpeer A ip route add default dev wg0 table "$mark"
+inpeer A ip rule add not fwmark "$mark" table "$mark" priority 32000
+inpeer A ip rule add table main suppress_prefixlength 0 priority 31999
+# Unmarked traffic to the "internet" now goes into the tunnel, which has no endpoint yet.
+! inpeer A ping -n -c 1 -W 1 "$E2E_STUN1" >/dev/null 2>&1 || e2e_fail "the full tunnel does not capture peerA's traffic"
+echo "ok - peerA is a wg-quick style full tunnel (fwmark $mark; unmarked traffic into wg0)"
+
+plugins="  dht: $(opendht_plugin_yaml)"
+conf_a=$(write_store_config A B "plugin: dht" "$plugins")
+conf_b=$(write_store_config B A "plugin: dht" "$plugins")
+start_stunmeshd A "$conf_a"
+start_stunmeshd B "$conf_b"
+wait_for 30 tunnel_ping A B 1 || e2e_fail "the tunnel did not come up within 30 s (A's endpoint for B: $(wg_endpoint A B), B's for A: $(wg_endpoint B A))"
+tunnel_ping B A 3 >/dev/null || e2e_fail "B -> A does not work"
+echo "ok - the tunnel came up through the full-tunnel routing; pings both ways"
+
+published=$(grep -m 1 'msg=published' "$(daemon_log A)" | grep -o '203\.0\.113\.[0-9]*:[0-9]*' | head -n 1)
+[[ $published == "${E2E_WAN[A]}:"* ]] || e2e_fail "peerA published $published, not natA's address ${E2E_WAN[A]}"
+[[ $(wg_endpoint B A) == "${E2E_WAN[A]}:"* ]] || e2e_fail "peerB's endpoint for A is $(wg_endpoint B A)"
+echo "ok - peerA published its true public mapping $published, and peerB uses it"
+
+sleep 3
+fault_nat_port A
+t0=$(now_ts)
+took=$(restore_time A B "$t0" 30) || e2e_fail "the tunnel did not work again within 30 s of natA's new port"
+echo "ok - natA gave peerA a new public port: the tunnel works again after $took s"
+echo "PASS test_full_tunnel ($(e2e_elapsed) s)"
