@@ -249,7 +249,7 @@ import Testing
     @Test func reloadRefusesExactlyTheTablesRestartKeys() throws {
         let old = try ConfigLoader.parse(yaml: Self.yaml())
         let restartKeys = ConfigKeys.all.filter { $0.reload == .restart && $0.value != nil }.map(\.path)
-        #expect(restartKeys == ["monitor.mode", "monitor.poll_interval", "monitor.mapping_check_interval"])
+        #expect(restartKeys == ["monitor.mode", "monitor.poll_interval", "monitor.mapping_check_interval", "state_file"])
         for (text, key) in [("mode: interval", "monitor.mode"), ("poll_interval: 2s", "monitor.poll_interval"),
                             ("mapping_check_interval: 1m", "monitor.mapping_check_interval")] {
             let new = try ConfigLoader.parse(yaml: Self.yaml(top: "monitor: { \(text) }"))
@@ -283,6 +283,7 @@ import Testing
             monitor: { mode: events, poll_interval: 1s, mapping_check_interval: 5m }
             status_file: /run/x.json
             metrics_file: /run/x.prom
+            state_file: /var/lib/x.json
             wg: wg0
             cloudflare: { api_key: k, api_email: e, api_token: t, zone_name: z }
             interfaces:
@@ -366,24 +367,24 @@ import Testing
 }
 
 /// The default status file's one naming rule.
-@Suite struct StatusFilesTests {
+@Suite struct DaemonFilesTests {
     @Test func theDefaultStatusFileIsNamedAfterTheConfig() throws {
-        #expect(StatusFiles.defaultStatusFile(configPath: nil) == "/run/stunmeshd/status.json")
-        #expect(StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/config.yaml") == "/run/stunmeshd/status.json")
-        let a = StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-a.yaml")
+        #expect(DaemonFiles.defaultStatusFile(configPath: nil) == "/run/stunmeshd/status.json")
+        #expect(DaemonFiles.defaultStatusFile(configPath: "/etc/stunmesh/config.yaml") == "/run/stunmeshd/status.json")
+        let a = DaemonFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-a.yaml")
         #expect(a.hasPrefix("/run/stunmeshd/status-etc-stunmesh-site-a.yaml-") && a.hasSuffix(".json"))
-        #expect(a != StatusFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-b.yaml"))
+        #expect(a != DaemonFiles.defaultStatusFile(configPath: "/etc/stunmesh/site-b.yaml"))
         // Paths that read the same once escaped still differ by their hash.
-        #expect(StatusFiles.defaultStatusFile(configPath: "/a/b c") != StatusFiles.defaultStatusFile(configPath: "/a/b_c"))
-        #expect(StatusFiles.hash("") == "811c9dc5")
-        let long = StatusFiles.defaultStatusFile(configPath: "/" + String(repeating: "x", count: 300))
+        #expect(DaemonFiles.defaultStatusFile(configPath: "/a/b c") != DaemonFiles.defaultStatusFile(configPath: "/a/b_c"))
+        #expect(DaemonFiles.hash("") == "811c9dc5")
+        let long = DaemonFiles.defaultStatusFile(configPath: "/" + String(repeating: "x", count: 300))
         #expect(long.utf8.count < 120)
         // Loading a file names it after the file's canonical path, whatever path was given.
         let tree = try ConfigTempTree()
         defer { tree.remove() }
         let file = try tree.file("c.yaml", ConfigKeysTests.yaml())
         let config = try ConfigLoader.load(path: file, resolve: nil)
-        #expect(config.statusFile == StatusFiles.defaultStatusFile(configPath: StatusFiles.canonical(file)))
+        #expect(config.statusFile == DaemonFiles.defaultStatusFile(configPath: DaemonFiles.canonical(file)))
         #expect(try ConfigLoader.load(path: "\(tree.root)/./c.yaml", resolve: nil).statusFile == config.statusFile)
         #expect(try ConfigLoader.parse(yaml: ConfigKeysTests.yaml()).statusFile == "/run/stunmeshd/status.json")
     }

@@ -63,7 +63,7 @@ import Testing
         defer { tree.remove() }
         let good = try tree.file("good.yaml", ConfigParseTests.fullExample)
         #expect(try ConfigLoader.load(path: good) == ConfigLoader.parse(yaml: ConfigParseTests.fullExample,
-                                                                        canonicalPath: StatusFiles.canonical(good)))
+                                                                        canonicalPath: DaemonFiles.canonical(good)))
         let bad = try tree.file("bad.yaml", "refresh_interval: 5\n" + ConfigParseTests.fullExample.split(separator: "\n")
             .filter { !$0.hasPrefix("refresh_interval") }.joined(separator: "\n"))
         #expect(throws: ConfigError(keyPath: "refresh_interval",

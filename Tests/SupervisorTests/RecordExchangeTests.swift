@@ -232,3 +232,52 @@ import Testing
         a.stop()
     }
 }
+
+/// Replay protection across restarts: the newest accepted `ts` per partner in `state_file`.
+@Suite struct ReplayMemoryTests {
+    typealias N = TestNodes
+    let key = StoreKey.forRecord(from: TestNodes.a.publicKey, to: TestNodes.b.publicKey)
+
+    @Test func theFileKeepsTheNewestAcceptedTimestampPerPartner() throws {
+        let tree = try ConfigTempTree()
+        defer { tree.remove() }
+        let path = "\(tree.root)/state/replay.json"
+        let memory = ReplayMemory(path: path, logger: N.quiet)
+        #expect(memory.newest(for: key) == nil)
+        memory.accepted(1_700_000_100, for: key)
+        memory.accepted(1_700_000_050, for: key)   // older: not news
+        let reloaded = ReplayMemory(path: path, logger: N.quiet)
+        #expect(reloaded.newest(for: key) == 1_700_000_100)
+        #expect(ReplayMemory.encode(reloaded.newest) == "{\"schema\":1,\"newest_accepted\":{\"\(key)\":1700000100}}\n")
+        try? Sys.unlink(path)
+        try? Sys.rmdir("\(tree.root)/state")
+    }
+
+    @Test func aBadFileIsIgnoredAndBadEntriesDropped() {
+        #expect(ReplayMemory.decode("not json") == nil)
+        #expect(ReplayMemory.decode(#"{"schema":2,"newest_accepted":{}}"#) == nil)
+        let good = String(repeating: "a", count: 40)
+        #expect(ReplayMemory.decode(#"{"schema":1,"newest_accepted":{"\#(good)":5,"XYZ":6,"\#(String(repeating: "b", count: 40))":1.5,"\#(String(repeating: "c", count: 40))":1e300}}"#)
+                == [good: 5])
+        #expect(ReplayMemory(path: "", logger: N.quiet).path == nil, "\"\" keeps it in memory only")
+    }
+
+    /// After a restart (a fresh exchange), a genuinely sealed record older than the newest one
+    /// accepted before is refused; the newest itself is taken.
+    @Test func aFreshExchangeRefusesAnOlderRecordItAcceptedNewerBefore() throws {
+        let loop = EventLoop()
+        let store = ScriptedStore("dht", loop: loop)
+        let a = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_700_000_000 })
+        _ = try #require(try a.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: N.a, loop: loop)?.get())
+        let memory = ReplayMemory(path: nil, logger: N.quiet)
+        memory.accepted(1_700_000_500, for: key)
+        let restarted = N.reader([N.lane("dht", store, loop: loop)], loop: loop)
+        restarted.replayMemory = memory
+        guard case .rejected(let why)? = restarted.readNow(keys: N.b, loop: loop) else {
+            Issue.record("the older record was taken after a restart"); return
+        }
+        #expect(why.contains("older (ts 1700000000) than the newest accepted (ts 1700000500)"))
+        let unprotected = N.reader([N.lane("dht", store, loop: loop)], loop: loop)
+        guard case .record? = unprotected.readNow(keys: N.b, loop: loop) else { Issue.record("no record"); return }
+    }
+}

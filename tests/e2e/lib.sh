@@ -565,6 +565,7 @@ log: { level: debug }
 $monitor
 stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
 status_file: "$(e2e_peer_dir "$peer")/status.json"
+state_file: "$(e2e_peer_dir "$peer")/replay.json"
 interfaces:
   wg0:
     protocol: ipv4
@@ -588,6 +589,7 @@ write_stunmesh_config_peers() {
         echo "log: { level: debug }"
         echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
         echo "status_file: \"$(e2e_peer_dir "$peer")/status.json\""
+        echo "state_file: \"$(e2e_peer_dir "$peer")/replay.json\""
         echo "interfaces:"
         echo "  wg0:"
         echo "    protocol: ipv4"
@@ -939,6 +941,7 @@ log: { level: debug }
 stun:
   addresses: ["$E2E_STUN1:$E2E_STUN_PORT", "$E2E_STUN2:$E2E_STUN_PORT",
               "[$E2E_STUN6_1]:$E2E_STUN_PORT", "[$E2E_STUN6_2]:$E2E_STUN_PORT"]
+state_file: "$(e2e_peer_dir "$peer")/replay.json"
 interfaces:
   wg0:
     protocol: $if_protocol
@@ -993,6 +996,7 @@ PY
         [[ -z $monitor ]] || echo "monitor: $monitor"
         echo "stun: { addresses: [\"$E2E_STUN1:$E2E_STUN_PORT\"] }"
         echo "status_file: \"$(e2e_peer_dir A)/status.json\""
+        echo "state_file: \"$(e2e_peer_dir A)/replay.json\""
         echo "interfaces:"
         echo "  wg0:"
         echo "    protocol: ipv4"

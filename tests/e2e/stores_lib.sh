@@ -88,6 +88,7 @@ write_store_config() {
 refresh_interval: "${E2E_REFRESH:-10m}"
 log: { level: debug }
 stun: { addresses: ["$E2E_STUN1:$E2E_STUN_PORT"] }
+state_file: "$(e2e_peer_dir "$peer")/replay.json"
 interfaces:
   wg0:
     protocol: ipv4

@@ -35,19 +35,20 @@ wg_pair A B
 # wg_pair sets no endpoint: WireGuard set up, keys exchanged, as the README assumes.
 inpeer A wg show wg0 endpoints | grep -q '(none)' || e2e_fail "peerA already has an endpoint"
 
-# /etc/stunmesh and /run/stunmeshd of each site are its own (the sites are two hosts).
+# /etc/stunmesh, /run/stunmeshd and /var/lib/stunmeshd of each site are its own (two hosts).
 # Mount points this test had to create on the host are removed after the run, whatever its outcome.
 made=()
-for dir in /etc/stunmesh /run/stunmeshd; do [[ -d $dir ]] || { mkdir -p "$dir"; made+=("$dir"); }; done
+for dir in /etc/stunmesh /run/stunmeshd /var/lib/stunmeshd; do [[ -d $dir ]] || { mkdir -p "$dir"; made+=("$dir"); }; done
 remove_made() { local d; for d in "${made[@]:-}"; do [[ -z $d ]] || rmdir "$d" 2>/dev/null || true; done; }
 trap 'rc=$?; cleanup "$rc"; remove_made; exit "$rc"' EXIT
 declare -A pid
 for site in A B; do
     other=$([[ $site == A ]] && echo B || echo A)
     dir=$(e2e_peer_dir "$site")
-    mkdir -p "$dir/etc-stunmesh" "$dir/run-stunmeshd"
+    mkdir -p "$dir/etc-stunmesh" "$dir/run-stunmeshd" "$dir/var-lib-stunmeshd"
     inpeer "$site" mount --bind "$dir/etc-stunmesh" /etc/stunmesh
     inpeer "$site" mount --bind "$dir/run-stunmeshd" /run/stunmeshd
+    inpeer "$site" mount --bind "$dir/var-lib-stunmeshd" /var/lib/stunmeshd
     sed -e "s|\"stun.l.google.com:19302\"|\"$E2E_STUN1:$E2E_STUN_PORT\"|" \
         -e "s|\"stun.cloudflare.com:3478\"|\"$E2E_STUN2:$E2E_STUN_PORT\"|" \
         -e "s|\"https://dhtproxy2.jami.net\"|\"${E2E_DHT_PROXIES[0]}\"|" \
@@ -69,6 +70,7 @@ for site in A B; do
         e2e_fail "site $site: status does not say the peer is up: $(inpeer "$site" "$E2E_STUNMESHD" status 2>&1)"
 done
 echo "ok - stunmeshd status on both sites: 1/1 peers up"
+[[ -s $(e2e_peer_dir A)/var-lib-stunmeshd/replay.json ]] || e2e_fail "siteA kept no replay state in /var/lib/stunmeshd/replay.json"
 
 sleep 3
 fault_nat_port A

@@ -27,6 +27,10 @@ public struct Config: Equatable, Sendable {
     /// Where Prometheus metrics are written for node_exporter's textfile collector
     /// (`metrics_file`, a stunmeshd extension); nil, the default, writes none.
     public var metricsFile: String?
+    /// Where the newest record timestamp accepted from each partner is kept across restarts
+    /// (`state_file`, a stunmeshd extension; `ReplayMemory`); "" keeps it in memory only. Default:
+    /// `DaemonFiles.defaultStateFile` of the config's path.
+    public var stateFile = DaemonFiles.defaultStateFile(configPath: nil)
 
     /// A config with stunmesh-go's defaults for everything not given.
     public init(refreshInterval: Double = Config.defaultRefreshInterval, log: LogSettings = LogSettings(),

@@ -18,7 +18,7 @@ struct ConfigDecoder {
     /// while other peers remain, errors when none does (a daemon with no peer has nothing to do).
     var skipped: [ConfigError] = []
 
-    /// The config file's canonical path, which names the default status file (`StatusFiles`).
+    /// The config file's canonical path, which names the default status file (`DaemonFiles`).
     let canonicalPath: String?
 
     init(file: String?, resolve: ((String) -> IPAddress?)? = nil, canonicalPath: String? = nil) {
@@ -48,7 +48,8 @@ struct ConfigDecoder {
         }
         var top = try ConfigFields(root, path: "", pattern: "", line: nil)
         var config = Config()
-        config.statusFile = StatusFiles.defaultStatusFile(configPath: canonicalPath)
+        config.statusFile = DaemonFiles.defaultStatusFile(configPath: canonicalPath)
+        config.stateFile = DaemonFiles.defaultStateFile(configPath: canonicalPath)
         if let node = top.take("refresh_interval"),
            let value = attempt({ _ throws(ConfigError) in try node.duration(at: "refresh_interval") }) {
             config.refreshInterval = value
@@ -74,6 +75,9 @@ struct ConfigDecoder {
         }
         if let node = top.take("metrics_file"), let path = attempt({ _ throws(ConfigError) in try node.string(at: "metrics_file") }) {
             config.metricsFile = path.isEmpty ? nil : path
+        }
+        if let node = top.take("state_file"), let path = attempt({ _ throws(ConfigError) in try node.string(at: "state_file") }) {
+            config.stateFile = path
         }
         var definedPlugins: Set<String> = []
         if let node = top.take("plugins") {

@@ -133,6 +133,10 @@ public enum ConfigKeys {
         Key("status_file", .string, .stunmeshd, .live, default: "/run/stunmeshd/status.json",
             "where the health snapshot is written for `stunmeshd status`"),
         Key("metrics_file", .string, .stunmeshd, .live, "Prometheus textfile written for node_exporter (none by default)"),
+        Key("state_file", .string, .stunmeshd, .restart, default: "/var/lib/stunmeshd/replay.json",
+            "the newest record timestamp accepted from each partner, kept across restarts (replay protection); "
+                + "\"\" keeps it in memory only; named after the config's path unless given",
+            value: { $0.stateFile }),
         Key("interfaces", .names, .both, .peers, "the WireGuard interfaces, by name"),
         Key("interfaces.*.protocol", .choice(InterfaceProtocol.allCases.map(\.rawValue)), .both, .peers,
             default: "ipv4", "address families this node discovers and publishes"),

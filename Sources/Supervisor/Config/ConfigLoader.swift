@@ -61,7 +61,7 @@ public enum ConfigLoader {
             return Report(config: nil, errors: [ConfigError(keyPath: "", message: error.message, line: error.line, file: path)],
                           warnings: [])
         }
-        var decoder = ConfigDecoder(file: path, resolve: nil, canonicalPath: StatusFiles.canonical(path))
+        var decoder = ConfigDecoder(file: path, resolve: nil, canonicalPath: DaemonFiles.canonical(path))
         var config: Config?
         do {
             config = try decoder.decodeAll(root)
@@ -75,7 +75,7 @@ public enum ConfigLoader {
     /// Reads and decodes the file at `path`.
     public static func load(path: String,
                             resolve: ((String) -> IPAddress?)? = ConfigLoader.resolveTarget) throws(ConfigError) -> Config {
-        try parse(yaml: try readText(path), file: path, resolve: resolve, canonicalPath: StatusFiles.canonical(path))
+        try parse(yaml: try readText(path), file: path, resolve: resolve, canonicalPath: DaemonFiles.canonical(path))
     }
 
     /// The file at `path` as text: at most `maximumFileSize` bytes of UTF-8.

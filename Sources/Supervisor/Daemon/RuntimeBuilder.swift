@@ -39,6 +39,9 @@ final class RuntimeBuilder {
     private var httpClient: HTTPClient?
     /// The HTTP client, for tests that check it is one.
     var httpClientForTests: HTTPClient? { httpClient }
+    /// The newest `ts` accepted per partner, kept in `state_file` (made with the first plan; the
+    /// file cannot change on reload, `ConfigKeys`).
+    private var replayMemory: ReplayMemory?
 
     init(loop: EventLoop, logger: Logger) {
         self.loop = loop
@@ -120,6 +123,8 @@ final class RuntimeBuilder {
         let records = try StoreFactory.exchange(for: peer, interface: interface.name, keyPath: keyPath, peerKey: key,
                                                 plugins: config.plugins, stores: stores,
                                                 refreshInterval: config.refreshInterval, loop: loop, logger: logger)
+        if replayMemory == nil { replayMemory = ReplayMemory(path: config.stateFile, logger: logger) }
+        records.replayMemory = replayMemory
         let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
         let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }
         return PeerRuntime(name: peer.name, interface: interface, peerKey: key, settings: peer, records: records,

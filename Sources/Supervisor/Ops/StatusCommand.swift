@@ -30,7 +30,7 @@ public enum StatusCommand {
         let chosen = options.statusFile != nil || options.configFile != nil || options.configDir != nil
         var others: [(path: String, status: JSONValue)] = []
         if !chosen {
-            for candidate in StatusFiles.candidates() where candidate != path {
+            for candidate in DaemonFiles.candidates() where candidate != path {
                 if case .running(let status) = judge(read(candidate), path: candidate, now: now, isAlive: isAlive) {
                     others.append((candidate, status))
                 }

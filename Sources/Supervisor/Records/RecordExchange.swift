@@ -69,6 +69,8 @@ public final class RecordExchange {
     private var published: (record: EndpointRecord, keys: InterfaceKeys)?
     /// The newest `ts` accepted from the peer (never lowered, not even by an unstamped record).
     private var newestAccepted: Int?
+    /// Where that is kept across restarts (`state_file`); nil: in memory only.
+    var replayMemory: ReplayMemory?
     private var lastAccepted: EndpointRecord?
     private var publishRound: StoreRound<Result<Bool, StoreError>>?
     /// The stores' change notifications for the peer's record, and its key.
@@ -224,7 +226,7 @@ public final class RecordExchange {
         let round = StoreRound<StoreReadAnswer>(loop: loop, count: lanes.count, grace: grace,
                                                 isGood: { if case .record = $0 { true } else { false } }) { [weak self] answers in
             guard let self else { return }
-            completion(self.decide(answers))
+            completion(self.decide(answers, key: key))
         }
         readRound = round
         for (index, lane) in lanes.enumerated() {
@@ -244,8 +246,11 @@ public final class RecordExchange {
         }
     }
 
-    private func decide(_ answers: [StoreReadAnswer?]) -> Read {
+    private func decide(_ answers: [StoreReadAnswer?], key: String) -> Read {
         let names = lanes.map(\.plugin)
+        // After a restart the newest accepted `ts` comes from the state file: an older record is
+        // still a replay. (Without the last accepted endpoints, no older record is taken then.)
+        if newestAccepted == nil { newestAccepted = replayMemory?.newest(for: key) }
         switch RemoteRecordChoice.choose(answers, stores: names, newestAccepted: newestAccepted, lastAccepted: lastAccepted) {
         case .accept(let record, let index):
             let now = wallClock()
@@ -255,7 +260,10 @@ public final class RecordExchange {
                 logger.info("the peer's record has no timestamp (a stunmesh-go peer?): accepted without replay protection",
                             metadata: ["store": "\(names[index])"])
             }
-            if let ts = record.timestamp { newestAccepted = max(newestAccepted ?? ts, ts) }
+            if let ts = record.timestamp {
+                newestAccepted = max(newestAccepted ?? ts, ts)
+                replayMemory?.accepted(ts, for: key)
+            }
             lastAccepted = record
             remote = RemoteRecordStatus(endpoints: endpoints, timestamp: record.timestamp, plugin: names[index],
                                         firstSeen: firstSeen, lastRead: now)

@@ -1,20 +1,33 @@
 import Glibc
 
-/// Where a daemon writes its status file when the config names none: one rule, from the config
-/// file's path, so that two daemons on one host (two configs) never share a file and
-/// `stunmeshd status -c FILE` finds the one of FILE's daemon. The config at stunmesh-go's usual
-/// place (/etc/stunmesh/config.yaml or .yml) keeps the plain `/run/stunmeshd/status.json`; any
-/// other gets `/run/stunmeshd/status-<path>-<hash>.json`: the path readable (slashes as dashes,
-/// other bytes outside `[A-Za-z0-9._-]` as `_`, at most 64 bytes) and an FNV-1a hash of the whole
-/// path so that two paths never collide.
-public enum StatusFiles {
+/// Where a daemon keeps its files when the config names none — the status file (`status_file`)
+/// and the replay state (`state_file`) — by one rule, from the config file's path, so that two
+/// daemons on one host (two configs) never share either and `stunmeshd status -c FILE` finds the
+/// one of FILE's daemon. The config at stunmesh-go's usual place (/etc/stunmesh/config.yaml or
+/// .yml) keeps the plain names (`/run/stunmeshd/status.json`, `/var/lib/stunmeshd/replay.json`);
+/// any other gets `<stem>-<path>-<hash>.json`: the path readable (slashes as dashes, other bytes
+/// outside `[A-Za-z0-9._-]` as `_`, at most 64 bytes) and an FNV-1a hash of the whole path so that
+/// two paths never collide.
+public enum DaemonFiles {
     /// The directory every default status file is in (systemd's RuntimeDirectory=stunmeshd).
     public static let directory = "/run/stunmeshd"
+    /// The directory every default state file is in (systemd's StateDirectory=stunmeshd).
+    public static let stateDirectory = "/var/lib/stunmeshd"
 
     /// The default status file for the config at `configPath` (canonical, absolute), or for no file.
     public static func defaultStatusFile(configPath: String?) -> String {
+        named(directory, "status", configPath: configPath)
+    }
+
+    /// The default replay state file (`ReplayMemory`) for the config at `configPath`.
+    public static func defaultStateFile(configPath: String?) -> String {
+        named(stateDirectory, "replay", configPath: configPath)
+    }
+
+    /// `directory/stem.json` for the usual config (or none), else `directory/stem-<path>-<hash>.json`.
+    static func named(_ directory: String, _ stem: String, configPath: String?) -> String {
         guard let configPath, !["/etc/stunmesh/config.yaml", "/etc/stunmesh/config.yml"].contains(configPath) else {
-            return Config.defaultStatusFile
+            return "\(directory)/\(stem).json"
         }
         var slug = ""
         for byte in configPath.utf8.drop(while: { $0 == UInt8(ascii: "/") }) {
@@ -27,7 +40,7 @@ public enum StatusFiles {
             }
         }
         if slug.utf8.count > 64 { slug = String(slug.suffix(64)) }
-        return "\(directory)/status-\(slug)-\(hash(configPath)).json"
+        return "\(directory)/\(stem)-\(slug)-\(hash(configPath)).json"
     }
 
     /// FNV-1a, 32 bits, as 8 hex digits.
