@@ -253,6 +253,27 @@ import Testing
         try? Sys.rmdir("\(tree.root)/state")
     }
 
+    /// A sender whose clock went back (a router without a real-time clock, before NTP) after a
+    /// restart never publishes below what it published before; the file keeps both directions.
+    @Test func aRestartedSenderNeverPublishesBelowItsLastTimestamp() throws {
+        let tree = try ConfigTempTree()
+        defer { tree.remove() }
+        let path = "\(tree.root)/replay.json"
+        defer { try? Sys.unlink(path) }
+        let loop = EventLoop()
+        let store = ScriptedStore("dht", loop: loop)
+        let before = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_700_000_900 })
+        before.replayMemory = ReplayMemory(path: path, logger: N.quiet)
+        _ = try #require(try before.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: N.a, loop: loop)?.get())
+        let restarted = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_600_000_000 })
+        restarted.replayMemory = ReplayMemory(path: path, logger: N.quiet)
+        let again = try #require(try restarted.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:40000")!), keys: N.a,
+                                                          loop: loop)?.get())
+        #expect(again.record.timestamp == 1_700_000_900, "not the clock's 1600000000")
+        #expect(ReplayMemory.decode(try #require(String(validating: try ConfigLoader.readFile(path), as: UTF8.self)),
+                                    field: "last_published") == [key: 1_700_000_900])
+    }
+
     @Test func aBadFileIsIgnoredAndBadEntriesDropped() {
         #expect(ReplayMemory.decode("not json") == nil)
         #expect(ReplayMemory.decode(#"{"schema":2,"newest_accepted":{}}"#) == nil)

@@ -123,13 +123,18 @@ public final class RecordExchange {
         publishRound?.cancel()
         let content = record.endpoints
         var stamped = content
+        let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
         if let previous = published?.record, previous.endpoints == content {
             stamped.timestamp = previous.timestamp
         } else {
-            stamped.timestamp = max(unixTime(), published?.record.timestamp ?? 0)
+            // Never below what we published before, in this run or (the state file) an earlier
+            // one: a router without a real-time clock boots in the past, and the partner refuses a
+            // record older than one it accepted.
+            let before = published?.record.timestamp ?? replayMemory?.lastPublished(for: key) ?? 0
+            stamped.timestamp = max(unixTime(), before)
         }
         published = (stamped, keys)
-        let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
+        if let ts = stamped.timestamp { replayMemory?.published(ts, for: key) }
         let contentJSON = content.json()
         let sealed: String
         do {
@@ -184,6 +189,7 @@ public final class RecordExchange {
         // Newer than anything the partner accepted from us, or it would be rejected as a replay.
         record.timestamp = max(unixTime(), (record.timestamp ?? 0) + 1)
         published = (record, keys)
+        if let ts = record.timestamp { replayMemory?.published(ts, for: StoreKey.forRecord(from: keys.publicKey, to: peerKey)) }
         let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
         let sealed: String
         do {

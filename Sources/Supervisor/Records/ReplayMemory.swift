@@ -1,17 +1,21 @@
 import JSON
 import SystemCalls
 
-/// The newest record timestamp (`ts`) accepted from each partner, kept across restarts in
-/// `state_file`, so that after a restart an older record that is genuinely sealed by the partner —
+/// The newest record timestamp (`ts`) accepted from each partner, and the last one we published
+/// to each, kept across restarts in `state_file`, so that after a restart an older record that is genuinely sealed by the partner —
 /// anyone can add values under a key on OpenDHT, and a store may serve a stale copy — is still
-/// refused (`RemoteRecordChoice`) instead of pointing WireGuard at a dead endpoint. Keyed by the
-/// store key of the partner's record (`hex(sha1(partner‖us))`, which names the pair). Written
-/// atomically whenever a newer `ts` is accepted (rare: the partner moved); a file that cannot be
-/// read or written is logged once and the memory goes on in RAM only. Runs on the loop.
+/// refused (`RemoteRecordChoice`) instead of pointing WireGuard at a dead endpoint; and so that
+/// after a restart with a clock that went back (a router without a real-time clock, before NTP) we
+/// never publish a `ts` below one the partner accepted. Keyed by the store key of the record
+/// (`hex(sha1(sender‖receiver))`, which names the pair and the direction). Written atomically
+/// whenever either moves up (rare: a side moved); a file that cannot be read is reported and
+/// replaced, one that cannot be written is logged once and the memory goes on in RAM only. Runs on
+/// the loop.
 final class ReplayMemory {
     /// The file; nil keeps everything in memory.
     let path: String?
     private(set) var newest: [String: Int]
+    private(set) var lastPublished: [String: Int] = [:]
     private let logger: Logger
     private var failing = false
 
@@ -23,6 +27,7 @@ final class ReplayMemory {
         guard let file = self.path, let bytes = try? ConfigLoader.readFile(file) else { return }
         if let text = String(validating: bytes, as: UTF8.self), let decoded = Self.decode(text) {
             newest = decoded
+            lastPublished = Self.decode(text, field: "last_published") ?? [:]
         } else {
             logger.warning("the replay state file is not valid, starting without it", metadata: ["file": "\(file)"])
         }
@@ -31,13 +36,27 @@ final class ReplayMemory {
     /// The newest `ts` accepted for the partner whose record is under `key`.
     func newest(for key: String) -> Int? { newest[key] }
 
+    /// The last `ts` we published under `key`.
+    func lastPublished(for key: String) -> Int? { lastPublished[key] }
+
     /// Notes that a record with `ts` was accepted under `key`; saves when it is news.
     func accepted(_ ts: Int, for key: String) {
         guard ts > newest[key] ?? Int.min else { return }
         newest[key] = ts
+        save()
+    }
+
+    /// Notes that we published `ts` under `key`; saves when it is news.
+    func published(_ ts: Int, for key: String) {
+        guard ts > lastPublished[key] ?? Int.min else { return }
+        lastPublished[key] = ts
+        save()
+    }
+
+    private func save() {
         guard let path else { return }
         do {
-            try AtomicFile.write(Self.encode(newest), to: path, mode: 0o600)
+            try AtomicFile.write(Self.encode(newest, published: lastPublished), to: path, mode: 0o600)
             if failing {
                 failing = false
                 logger.info("writing the replay state works again", metadata: ["file": "\(path)"])
@@ -51,19 +70,22 @@ final class ReplayMemory {
         }
     }
 
-    /// The file's text: `{"schema":1,"newest_accepted":{"<40 hex>":<unix seconds>,…}}`, keys sorted.
-    static func encode(_ newest: [String: Int]) -> String {
-        JSONValue.object([
-            ("schema", .number(1)),
-            ("newest_accepted", .object(newest.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
-        ]).encoded() + "\n"
+    /// The file's text: `{"schema":1,"newest_accepted":{"<40 hex>":<unix seconds>,…},
+    /// "last_published":{…}}`, keys sorted.
+    static func encode(_ newest: [String: Int], published: [String: Int] = [:]) -> String {
+        func map(_ entries: [String: Int]) -> JSONValue {
+            .object(entries.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })
+        }
+        var members: [(String, JSONValue)] = [("schema", .number(1)), ("newest_accepted", map(newest))]
+        if !published.isEmpty { members.append(("last_published", map(published))) }
+        return JSONValue.object(members).encoded() + "\n"
     }
 
-    /// The map in `text`; nil when it is not such a file. Entries that are not a 40-hex key with a
-    /// whole number of seconds in a plausible range are dropped.
-    static func decode(_ text: String) -> [String: Int]? {
+    /// The map under `field` in `text`; nil when it is not such a file. Entries that are not a
+    /// 40-hex key with a whole number of seconds in a plausible range are dropped.
+    static func decode(_ text: String, field: String = "newest_accepted") -> [String: Int]? {
         guard let json = try? JSONValue(parsing: text), json["schema"]?.intValue == 1,
-              let entries = json["newest_accepted"]?.objectValue else { return nil }
+              let entries = json[field]?.objectValue else { return nil }
         var map: [String: Int] = [:]
         for (key, value) in entries {
             guard key.utf8.count == 40, key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }),
