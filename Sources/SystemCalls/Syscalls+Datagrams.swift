@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 
 // Datagram helpers over the raw wrappers, for the raw sockets of STUN, the punch and ping: the
@@ -37,5 +38,28 @@ extension Sys {
         } catch .wouldBlock {
             return nil
         }
+    }
+}
+
+extension Sys {
+    /// Whether this host has a route to `endpoint` now, for packets carrying `mark` (WireGuard's
+    /// fwmark; 0: none): a UDP socket of its family is connected to it — the kernel's route lookup,
+    /// no packet sent — and closed. False when the family has no route (ENETUNREACH, EHOSTUNREACH)
+    /// or no support at all (EAFNOSUPPORT); true on any other outcome, so that a doubtful answer
+    /// never hides an endpoint.
+    public static func hasRoute(to endpoint: Endpoint, mark: UInt32 = 0) -> Bool {
+        let fd: Int32
+        do {
+            fd = try socket(endpoint.address.isIPv4 ? AF_INET : AF_INET6, clinuxnet_sock_dgram(), 0)
+        } catch {
+            return error != Errno(EAFNOSUPPORT)
+        }
+        defer { close(fd) }
+        if mark != 0 { try? setsockopt(fd, SOL_SOCKET, SO_MARK, mark) }
+        let result = endpoint.withSockaddr { address, length in
+            Result { () throws(Errno) in try connect(fd, address, length) }
+        }
+        if case .failure(let error) = result { return error != Errno(ENETUNREACH) && error != Errno(EHOSTUNREACH) }
+        return true
     }
 }

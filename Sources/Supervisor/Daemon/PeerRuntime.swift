@@ -584,8 +584,11 @@ final class PeerRuntime {
     /// The event for the peer's accepted record: its endpoint for our `protocol` with what
     /// WireGuard says now, or `.remoteRejected` when it has none.
     private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
-        guard let endpoint = EndpointChoice.choose(from: record, protocol: settings.protocol) else {
-            return .remoteRejected("the record has no \(settings.protocol) address")
+        let mark = interface.lastDevice?.fwmark ?? 0
+        let endpoint: Endpoint
+        switch EndpointChoice.choose(from: record, protocol: settings.protocol, routable: { Sys.hasRoute(to: $0, mark: mark) }) {
+        case .success(let chosen): endpoint = chosen
+        case .failure(let refusal): return .remoteRejected("\(refusal)")
         }
         noteDirectPath(peerRecord: record, using: endpoint)
         let wireGuard = interface.device(maxAge: 1)?.peer(peerKey.hex)
