@@ -5,12 +5,13 @@ import Glibc
 
 extension Sys {
     /// posix_spawnp(3): starts `command` (looked up in PATH when it has no slash) with `arguments`
-    /// as argv[1...], this process's environment, and `stdin`/`stdout`/`stderr` as descriptors
+    /// as argv[1...], this process's environment plus `extraEnvironment` ("NAME=value" lines that
+    /// replace variables of the same name), and `stdin`/`stdout`/`stderr` as descriptors
     /// 0/1/2. The child leads a new process group (so that a timeout can kill everything it
     /// started), and gets default signal dispositions and an empty signal mask whatever the
     /// daemon has set. Returns the child's pid.
     public static func spawn(_ command: String, arguments: [String], stdin: Int32, stdout: Int32,
-                             stderr: Int32) throws(Errno) -> pid_t {
+                             stderr: Int32, extraEnvironment: [String] = []) throws(Errno) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -31,10 +32,27 @@ extension Sys {
 
         let argv = ([command] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // The environment: ours, without the names `extraEnvironment` sets, then those.
+        var envp: [UnsafeMutablePointer<CChar>?] = []
+        if !extraEnvironment.isEmpty {
+            let names = Set(extraEnvironment.map { String($0.prefix { $0 != "=" }) + "=" })
+            var entry = environ
+            while let line = entry.pointee {
+                let text = String(cString: line)
+                if !names.contains(where: { text.hasPrefix($0) }) { envp.append(strdup(line)) }
+                entry += 1
+            }
+            envp += extraEnvironment.map { strdup($0) }
+            envp.append(nil)
+        }
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
         // posix_spawnp returns the error number instead of setting errno; a mocked failure
         // returns -1 with errno set.
-        let result = funnel("posix_spawn") { posix_spawnp(&pid, command, &actions, &attributes, argv, environ) }
+        let result = funnel("posix_spawn") {
+            envp.isEmpty ? posix_spawnp(&pid, command, &actions, &attributes, argv, environ)
+                : posix_spawnp(&pid, command, &actions, &attributes, argv, envp)
+        }
         if result == -1 { throw Errno.current }
         if result != 0 { throw Errno(result) }
         return pid

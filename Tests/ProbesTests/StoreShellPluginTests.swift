@@ -64,3 +64,27 @@ import Testing
         #expect(F.now() - start < 5)
     }
 }
+
+/// A plugin program learns WireGuard's fwmark (`STUNMESH_FWMARK`), to mark its own sockets in a
+/// full tunnel; the rest of the environment is the daemon's.
+@Suite struct PluginMarkTests {
+    typealias F = StoreFixture
+
+    @Test func theProgramGetsTheMarkInItsEnvironment() throws {
+        let dir = F.temporaryDirectory()
+        defer { F.removeTree(dir) }
+        let script = "\(dir)/env.sh"
+        try F.write(script, "#!/bin/sh\ncat >/dev/null\necho \"${STUNMESH_FWMARK:-none}:${PATH:+path}\"\n", mode: 0o755)
+        let loop = EventLoop()
+        let store = PluginStore(.shell, loop: loop, command: script)
+        func get() -> String? {
+            var result: Result<String?, StoreError>?
+            store.get(key: F.keyA) { result = $0 }
+            F.drive(loop, timeout: 20) { result != nil }
+            return try? result?.get() ?? nil
+        }
+        #expect(get() == "none:path", "no mark: nothing added, the daemon's environment as it is")
+        store.socketMark = { 51820 }
+        #expect(get() == "51820:path")
+    }
+}

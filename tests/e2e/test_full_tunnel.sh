@@ -9,7 +9,9 @@
 #   1. the tunnel comes up (bound 30 s) and pings both ways;
 #   2. peerA published its true public mapping (natA's address), read through the store by peerB;
 #   3. natA gives peerA a new public port: the tunnel works again (bound 30 s), the republish having
-#      gone out marked while the tunnel was down.
+#      gone out marked while the tunnel was down;
+#   4. a shell plugin store of peerA's (a second store) is run with STUNMESH_FWMARK=51820 in its
+#      environment, so that a plugin can mark its own sockets.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/stores_lib.sh"
@@ -33,7 +35,16 @@ inpeer A ip rule add table main suppress_prefixlength 0 priority 31999
 echo "ok - peerA is a wg-quick style full tunnel (fwmark $mark; unmarked traffic into wg0)"
 
 plugins="  dht: $(opendht_plugin_yaml)"
-conf_a=$(write_store_config A B "plugin: dht" "$plugins")
+# A shell plugin that notes the mark it was given and stores nothing.
+marks="$E2E_RUN/plugin-marks"
+cat >"$E2E_RUN/mark-plugin.sh" <<SH
+#!/bin/sh
+cat >/dev/null
+echo "\${STUNMESH_FWMARK:-none}" >>"$marks"
+SH
+chmod 755 "$E2E_RUN/mark-plugin.sh"
+conf_a=$(write_store_config A B "plugin: dht, extra_plugins: [sh]" "$plugins
+  sh: { type: shell, command: \"$E2E_RUN/mark-plugin.sh\" }")
 conf_b=$(write_store_config B A "plugin: dht" "$plugins")
 start_stunmeshd A "$conf_a"
 start_stunmeshd B "$conf_b"
@@ -51,4 +62,7 @@ fault_nat_port A
 t0=$(now_ts)
 took=$(restore_time A B "$t0" 30) || e2e_fail "the tunnel did not work again within 30 s of natA's new port"
 echo "ok - natA gave peerA a new public port: the tunnel works again after $took s"
+[[ -s $marks ]] || e2e_fail "the shell plugin never ran"
+! grep -qv "^$mark\$" "$marks" || e2e_fail "the shell plugin ran without STUNMESH_FWMARK=$mark: $(sort "$marks" | uniq -c)"
+echo "ok - the shell plugin ran $(wc -l <"$marks") times, always with STUNMESH_FWMARK=$mark"
 echo "PASS test_full_tunnel ($(e2e_elapsed) s)"

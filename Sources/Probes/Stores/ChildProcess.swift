@@ -68,11 +68,12 @@ final class ChildProcess {
     /// `completion` on the loop (never synchronously) once it has exited or been killed.
     /// Output beyond `outputLimit` bytes per stream is read and dropped.
     static func run(loop: EventLoop, command: String, arguments: [String], input: [UInt8], timeout: Double,
-                    outputLimit: Int = 1 << 20,
+                    outputLimit: Int = 1 << 20, environment: [String] = [],
                     completion: @escaping (Result<ChildOutput, ChildFailure>) -> Void) {
         do throws(ChildFailure) {
             let child = try ChildProcess(loop: loop, command: command, arguments: arguments, input: input,
-                                         timeout: timeout, outputLimit: outputLimit, completion: completion)
+                                         timeout: timeout, outputLimit: outputLimit, environment: environment,
+                                         completion: completion)
             child.start()
         } catch {
             loop.soon { completion(.failure(error)) }
@@ -95,7 +96,8 @@ final class ChildProcess {
     private var finished = false
 
     private init(loop: EventLoop, command: String, arguments: [String], input: [UInt8], timeout: Double,
-                 outputLimit: Int, completion: @escaping (Result<ChildOutput, ChildFailure>) -> Void) throws(ChildFailure) {
+                 outputLimit: Int, environment: [String],
+                 completion: @escaping (Result<ChildOutput, ChildFailure>) -> Void) throws(ChildFailure) {
         self.loop = loop
         self.timeout = timeout
         self.outputLimit = outputLimit
@@ -119,7 +121,8 @@ final class ChildProcess {
             do {
                 try Sys.setNonBlocking(out.read)
                 try Sys.setNonBlocking(err.read)
-                pid = try Sys.spawn(command, arguments: arguments, stdin: stdin, stdout: out.write, stderr: err.write)
+                pid = try Sys.spawn(command, arguments: arguments, stdin: stdin, stdout: out.write, stderr: err.write,
+                                    extraEnvironment: environment)
             } catch { throw .cannotStart(error) }
             for fd in [stdin, out.write, err.write] { Sys.close(fd) }
             opened = [out.read, err.read]

@@ -30,6 +30,10 @@ public final class PluginStore: Store {
     private let command: String
     private let args: [String]
     private let timeout: Double
+    /// WireGuard's fwmark, asked at each run (0: none): the program gets it as `STUNMESH_FWMARK`,
+    /// so that in a full tunnel it can mark its own sockets (docs/stores.md), as the daemon marks
+    /// its STUN, punch and HTTP sockets.
+    public var socketMark: () -> UInt32 = { 0 }
 
     /// A store running `command` with `args`, speaking `pluginProtocol`; a run longer than
     /// `timeout` seconds is killed and fails.
@@ -91,7 +95,9 @@ public final class PluginStore: Store {
     /// Runs the program once; a failure to run, a timeout or a non-zero exit is an error carrying
     /// the program's stderr (and, for exec, its reply's error text).
     private func run(_ input: [UInt8], completion: @escaping (Result<ChildOutput, StoreError>) -> Void) {
-        ChildProcess.run(loop: loop, command: command, arguments: args, input: input, timeout: timeout) {
+        let mark = socketMark()
+        ChildProcess.run(loop: loop, command: command, arguments: args, input: input, timeout: timeout,
+                         environment: mark == 0 ? [] : ["STUNMESH_FWMARK=\(mark)"]) {
             [name, pluginProtocol] result in
             switch result {
             case .failure(let failure):

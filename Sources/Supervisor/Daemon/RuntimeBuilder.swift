@@ -43,6 +43,12 @@ final class RuntimeBuilder {
     /// file cannot change on reload, `ConfigKeys`).
     private var replayMemory: ReplayMemory?
 
+    /// The fwmark the daemon's outer traffic carries (HTTP stores, plugin programs): WireGuard's,
+    /// read from the running interfaces' devices (the first non-zero one).
+    var outerMark: UInt32 {
+        running.interfaces.values.lazy.compactMap { $0.lastDevice?.fwmark }.first { $0 != 0 } ?? 0
+    }
+
     init(loop: EventLoop, logger: Logger) {
         self.loop = loop
         self.logger = logger
@@ -105,13 +111,13 @@ final class RuntimeBuilder {
             let client = try HTTPClient(loop: loop)
             // The stores' sockets carry WireGuard's fwmark, read from the device as the STUN and
             // punch sockets do: in a full tunnel only marked packets leave outside it (docs/stores.md).
-            client.socketMark = { [weak self] in
-                self?.running.interfaces.values.lazy.compactMap { $0.lastDevice?.fwmark }.first { $0 != 0 } ?? 0
-            }
+            client.socketMark = { [weak self] in self?.outerMark ?? 0 }
             self.httpClient = client
             return client
         }
-        return try StoreFactory.make(name: name, plugin: plugin, loop: loop, http: http)
+        let store = try StoreFactory.make(name: name, plugin: plugin, loop: loop, http: http)
+        (store as? PluginStore)?.socketMark = { [weak self] in self?.outerMark ?? 0 }
+        return store
     }
 
     private func makePeer(_ peer: PeerConfig, on interface: InterfaceRuntime, config: Config,
