@@ -11,7 +11,9 @@
 #   3. natA gives peerA a new public port: the tunnel works again (bound 30 s), the republish having
 #      gone out marked while the tunnel was down;
 #   4. a shell plugin store of peerA's (a second store) is run with STUNMESH_FWMARK=51820 in its
-#      environment, so that a plugin can mark its own sockets.
+#      environment, so that a plugin can mark its own sockets;
+#   5. none of the daemon's own outer traffic entered the tunnel: an nftables counter on wg0's output
+#      for the "internet" (203.0.113.0/24: STUN, the proxies, the NATs) stays at 0 packets.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/stores_lib.sh"
@@ -33,6 +35,10 @@ inpeer A ip rule add table main suppress_prefixlength 0 priority 31999
 # Unmarked traffic to the "internet" now goes into the tunnel, which has no endpoint yet.
 ! inpeer A ping -n -c 1 -W 1 "$E2E_STUN1" >/dev/null 2>&1 || e2e_fail "the full tunnel does not capture peerA's traffic"
 echo "ok - peerA is a wg-quick style full tunnel (fwmark $mark; unmarked traffic into wg0)"
+# Counts what goes into the tunnel toward the "internet" from now on (the check above is before it).
+inpeer A nft add table inet e2e_count
+inpeer A nft add chain inet e2e_count out '{ type filter hook output priority 0; policy accept; }'
+inpeer A nft add rule inet e2e_count out oifname wg0 ip daddr 203.0.113.0/24 counter
 
 plugins="  dht: $(opendht_plugin_yaml)"
 # A shell plugin that notes the mark it was given and stores nothing.
@@ -62,6 +68,9 @@ fault_nat_port A
 t0=$(now_ts)
 took=$(restore_time A B "$t0" 30) || e2e_fail "the tunnel did not work again within 30 s of natA's new port"
 echo "ok - natA gave peerA a new public port: the tunnel works again after $took s"
+into_tunnel=$(inpeer A nft list chain inet e2e_count out | sed -n 's/.*counter packets \([0-9]*\) bytes.*/\1/p')
+[[ $into_tunnel == 0 ]] || e2e_fail "$into_tunnel packets of outer traffic entered the tunnel"
+echo "ok - 0 packets to the internet entered wg0 (STUN, stores, punches all left outside the tunnel)"
 [[ -s $marks ]] || e2e_fail "the shell plugin never ran"
 ! grep -qv "^$mark\$" "$marks" || e2e_fail "the shell plugin ran without STUNMESH_FWMARK=$mark: $(sort "$marks" | uniq -c)"
 echo "ok - the shell plugin ran $(wc -l <"$marks") times, always with STUNMESH_FWMARK=$mark"
