@@ -15,6 +15,8 @@ public final class Daemon {
     private var signals: [SignalWatcher] = []
     private var oneshotTimer: TimerWatcher?
     private var pollTimers: [TimerWatcher] = []
+    /// When WireGuard is read next (`DevicePollPacer`: fast while traffic moves, within a CPU budget).
+    private var pollPacer = DevicePollPacer()
     private var networkWatch: NetworkWatch?
     /// Wakes when an interface's mapping check is due (Daemon+MappingCheck).
     var mappingCheckTimer: TimerWatcher?
@@ -103,11 +105,13 @@ public final class Daemon {
     /// a fraction of a second, docs/path-judgement.md).
     private func startProbes() {
         let timer = TimerWatcher(loop: loop) { [unowned self] in
+            let started = WallClock.monotonicMicroseconds()
             self.pollDevices()
+            self.pollPacer.noteRead(seconds: Double(WallClock.monotonicMicroseconds() &- started) / 1e6)
             let now = WallClock.now()
             let active = self.peers.contains { $0.pathMonitor.isActive(now: now) || $0.pathMonitor.isConfirming }
-            self.pollTimers.first?.start(after: active ? min(Self.activePollInterval, self.monitor.pollInterval)
-                                                       : self.monitor.pollInterval)
+            self.pollTimers.first?.start(after: self.pollPacer.interval(active: active, idle: self.monitor.pollInterval,
+                                                                        active: Self.activePollInterval))
         }
         timer.start(after: monitor.pollInterval)
         pollTimers.append(timer)

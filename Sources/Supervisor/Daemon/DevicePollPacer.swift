@@ -1,0 +1,30 @@
+/// How soon WireGuard's state is read again (event mode): every `poll_interval` while every peer
+/// is idle, every `activeInterval` while some peer's counters move — but never so often that
+/// reading costs more than `maximumDuty` of a core. A device read is one dump of every peer (UAPI
+/// text or a netlink dump: there is no per-peer query), so its cost grows with the peers: on a
+/// 10-peer router it is tens of microseconds and changes nothing, on a 1,000-peer hub it is
+/// milliseconds, and reading 10 times a second for one active peer would cost more than everything
+/// else the daemon does (issue #15's CPU budget; budgets beat latency targets). Pure: the daemon
+/// reports each read's duration and asks for the next delay.
+struct DevicePollPacer: Equatable {
+    /// The largest share of a core the reads may take: 0.5 %.
+    static let maximumDuty = 0.005
+    /// How much each new read's duration counts in the running estimate.
+    static let weight = 0.2
+
+    /// The running estimate of one round of reads (every interface), seconds; nil before the first.
+    private(set) var readCost: Double?
+
+    /// Notes that a round of reads took `seconds`.
+    mutating func noteRead(seconds: Double) {
+        guard seconds.isFinite, seconds >= 0 else { return }
+        readCost = readCost.map { (1 - Self.weight) * $0 + Self.weight * seconds } ?? seconds
+    }
+
+    /// The delay before the next round: `idle` (poll_interval) or, while a peer is active, the
+    /// shorter `active`, stretched so that reads stay within `maximumDuty`.
+    func interval(active: Bool, idle: Double, active activeInterval: Double) -> Double {
+        let wanted = active ? min(activeInterval, idle) : idle
+        return max(wanted, (readCost ?? 0) / Self.maximumDuty)
+    }
+}
