@@ -52,6 +52,8 @@ let package = Package(
     name: "stunmeshd",
     products: [
         .executable(name: "stunmeshd", targets: ["stunmeshd"]),
+        // The daemon's modules as one library, for the fuzz package (fuzz/Package.swift).
+        .library(name: "StunmeshdKit", targets: ["Supervisor", "Probes", "Stun", "Record", "JSON", "SystemCalls"]),
     ],
     targets: [
         // C libraries, one target per library, named after what they wrap.

@@ -216,3 +216,31 @@ struct NetlinkParserTests {
         #expect(errors + results == 20 * CapturedNetlink.datagrams.count)
     }
 }
+
+/// Reproducers the fuzz targets found (fuzz/crashes), kept as unit tests.
+@Suite struct NetlinkFuzzFindingsTests {
+    /// An NLMSG_ERROR carrying INT32_MIN as its code: negating it trapped (arithmetic overflow).
+    @Test func anErrorCodeOfInt32MinDoesNotTrap() throws {
+        let datagram: [UInt8] = [0x15, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x88, 0x26, 0x11, 0,
+                                 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x88, 0x7b]
+        // Whatever the verdict on the bytes after the message, no trap; the message itself decodes.
+        let decoded = try? datagram.withUnsafeBytes { try RouteMessageDecoder.decode($0) }
+        _ = decoded
+        var message = datagram
+        message.removeLast(datagram.count - 20)
+        message[0] = 20
+        let one = try message.withUnsafeBytes { try RouteMessageDecoder.decode($0) }
+        guard case .error(let code)? = one.first?.1 else { Issue.record("not an error message: \(one)"); return }
+        #expect(code == Int32.max)
+        #expect(ProbesFuzzEntry.routeMessages(datagram) >= 0)
+    }
+
+    /// An address message whose length is not a multiple of 4, last in the datagram: libmnl walked
+    /// its attributes up to the rounded-up length, one byte past the datagram (AddressSanitizer).
+    /// The decoder pads its copy; the message decodes or is refused, nothing is read outside.
+    @Test func anUnalignedLastMessageIsNotReadPastItsEnd() {
+        let datagram: [UInt8] = [0x27, 0x00, 0x00, 0x00, 0x14, 0x00, 0x61, 0xa7, 0xff, 0x00, 0x0c, 0x00, 0x88, 0x7b, 0x88, 0x00, 0x02, 0xff, 0x00, 0xff, 0x00, 0x3f, 0xff, 0xff, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x7b, 0x88, 0x88, 0x88, 0x88, 0xf3, 0x02, 0x00, 0x00, 0x7b, 0x27, 0x00, 0x00, 0x00, 0x14, 0x00, 0x61, 0xa7, 0xff, 0x00, 0x0c, 0x00, 0x78, 0x84, 0x7e, 0x00, 0x0a, 0xff, 0x00, 0xd9, 0x88, 0xff, 0x00, 0x00, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00, 0x10]
+        _ = try? datagram.withUnsafeBytes { try RouteMessageDecoder.decode($0) }
+        #expect(ProbesFuzzEntry.routeMessages(datagram) >= 0)
+    }
+}

@@ -14,9 +14,14 @@ enum RouteMessageDecoder {
     static func decode(_ buffer: UnsafeRawBufferPointer) throws(NetlinkError) -> [(NetlinkHeader, RouteMessage)] {
         guard buffer.count > 0 else { return [] }
         guard buffer.count <= Int(Int32.max) else { throw .malformed("buffer of \(buffer.count) bytes") }
-        // Netlink headers and attributes are 4-byte aligned; a caller's bytes need not be.
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count, alignment: 8)
+        // Netlink headers and attributes are 4-byte aligned; a caller's bytes need not be. libmnl
+        // walks a message's attributes up to its length rounded up to 4 (MNL_ALIGN), so a last
+        // message whose length is not a multiple of 4 would be read past the datagram: the copy is
+        // padded with zeros to the next multiple of 4 (found by fuzzing: a 1-byte over-read).
+        let padded = (buffer.count + 3) & ~3
+        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: padded, alignment: 8)
         defer { aligned.deallocate() }
+        aligned.initializeMemory(as: UInt8.self, repeating: 0)
         aligned.copyMemory(from: buffer)
 
         var messages: [(NetlinkHeader, RouteMessage)] = []
@@ -42,7 +47,9 @@ enum RouteMessageDecoder {
             return .done
         case NLMSG_ERROR:
             let code: Int32 = try fixedHeader(nlh)
-            return .error(-code)
+            // The kernel sends -errno; INT32_MIN has no positive counterpart (found by fuzzing:
+            // negating it trapped).
+            return .error(code == Int32.min ? Int32.max : -code)
         case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
             return try link(nlh, removed: type == Int32(RTM_DELLINK))
         case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
