@@ -266,9 +266,7 @@ import Testing
             fputs(ConfigKeys.markdownTable + "\n", file)
             fclose(file)
         }
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        let doc = try #require(Self.read(path + "/docs/config.md"), "docs/config.md not found")
+        let doc = try #require(RepositoryFiles.read("docs/config.md"), "docs/config.md not found")
         #expect(doc.contains(ConfigKeys.markdownTable + "\n"), "docs/config.md's key table must be, verbatim:\n\(ConfigKeys.markdownTable)")
     }
 
@@ -332,19 +330,6 @@ import Testing
             patterns(entry.value, at: child, into: &paths)
         }
     }
-
-    static func read(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 /// stunmesh-go's own example configs (its README and docs at eb905f8, in
@@ -357,9 +342,7 @@ import Testing
     ]
 
     @Test(arguments: names) func loads(_ name: String) throws {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        let file = "\(path)/tests/fixtures/stunmesh-go-examples/\(name).yaml"
+        let file = "\(RepositoryFiles.root)/tests/fixtures/stunmesh-go-examples/\(name).yaml"
         let report = ConfigLoader.check(path: file)
         #expect(report.errors.isEmpty, "\(report.errors)")
         #expect(report.config?.interfaces.isEmpty == false)

@@ -27,20 +27,7 @@ import Testing
 
     // MARK: The table
 
-    static func readDoc() -> String? {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        guard let file = fopen(path + "/docs/state-machine.md", "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func readDoc() -> String? { RepositoryFiles.read("docs/state-machine.md") }
 
     static func rows() throws -> [Row] {
         let doc = try #require(readDoc(), "docs/state-machine.md not found")

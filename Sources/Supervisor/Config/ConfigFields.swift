@@ -142,28 +142,6 @@ extension YAMLNode {
         return value
     }
 
-    /// A YAML boolean: true/True/TRUE/false/False/FALSE, quoted or not.
-    func bool(at path: String) throws(ConfigError) -> Bool {
-        switch try string(at: path) {
-        case "true", "True", "TRUE": return true
-        case "false", "False", "FALSE": return false
-        case let text: throw ConfigError(keyPath: path, message: "must be true or false, not \"\(text)\"", line: line)
-        }
-    }
-
-    /// A decimal integer within `range`.
-    func integer(at path: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
-        let text = try string(at: path)
-        guard let value = Int(text) else {
-            throw ConfigError(keyPath: path, message: "must be a whole number, not \"\(text)\"", line: line)
-        }
-        guard range.contains(value) else {
-            throw ConfigError(keyPath: path, message: "must be between \(range.lowerBound) and \(range.upperBound)",
-                              line: line)
-        }
-        return value
-    }
-
     /// What YAML 1.2's core schema (stunmesh-go's yaml.v3) reads as a boolean in a plain scalar.
     static func yamlBool(_ text: String) -> Bool? {
         switch text {
