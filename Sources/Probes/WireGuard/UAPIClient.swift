@@ -71,6 +71,7 @@ public final class UAPIClient: WireGuardBackend {
         switch connected {
         case .success: break
         case .failure(let e) where e == .noEntry || e == .connectionRefused: throw .noSuchInterface(interface)
+        case .failure(let e) where e == Errno(EACCES): throw .uapiAccessDenied(socketPath)
         case .failure(let e): throw .system("connect \(socketPath)", e)
         }
 

@@ -74,6 +74,9 @@ public enum WireGuardError: Error, Equatable, Sendable, CustomStringConvertible 
     case refused(errno: Int32)
     /// WireGuard's answer could not be understood.
     case malformed(String)
+    /// The UAPI socket exists but this user may not connect to it (wireguard-go makes it root's,
+    /// mode 0700): running as an unprivileged user needs access granted.
+    case uapiAccessDenied(String)
 
     /// Text for logs.
     public var description: String {
@@ -82,8 +85,14 @@ public enum WireGuardError: Error, Equatable, Sendable, CustomStringConvertible 
         case .system(let what, let e): return "\(what): \(e)"
         case .refused(let e): return "WireGuard refused the request (errno \(e))"
         case .malformed(let why): return "malformed WireGuard reply: \(why)"
+        case .uapiAccessDenied(let path):
+            return "permission denied on the UAPI socket \(path): userspace WireGuard (wireguard-go) makes it root's with "
+                + "mode 0700. Run stunmeshd as root, or give it CAP_DAC_OVERRIDE besides CAP_NET_ADMIN and CAP_NET_RAW "
+                + "(both capability lines of the systemd unit). Changing the socket's owner or mode does not work: "
+                + "wireguard-go takes that for the socket's removal and shuts the interface down (docs/operations.md)"
         }
     }
+
 }
 
 /// A way to read and write a WireGuard interface: the UAPI socket (wireguard-go, boringtun) or,
