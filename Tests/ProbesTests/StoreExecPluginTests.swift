@@ -7,6 +7,10 @@ import Testing
     typealias F = StoreFixture
 
     /// A temporary directory holding the plugin script and its records.
+    /// Runs its script through its interpreter rather than exec'ing the file it just wrote: tests run
+    /// in parallel threads, and a child another test forks while our write descriptor is open
+    /// holds a copy of it until its own exec, so exec'ing the script then fails with ETXTBSY
+    /// ("Text file busy", seen in CI). The interpreter only reads the script, which is never refused.
     final class Plugin {
         let dir = F.temporaryDirectory()
         let loop = EventLoop()
@@ -14,7 +18,7 @@ import Testing
         init() throws { try F.write(script, StorePluginScripts.exec, mode: 0o755) }
         deinit { F.removeTree(dir) }
         func store(_ mode: String = "ok", timeout: Double = 10) -> PluginStore {
-            PluginStore(.exec, loop: loop, command: script, args: [dir, mode], timeout: timeout)
+            PluginStore(.exec, loop: loop, command: "/bin/bash", args: [script, dir, mode], timeout: timeout)
         }
         func get(_ store: Store, _ key: String = F.keyA) -> Result<String?, StoreError>? {
             var result: Result<String?, StoreError>?

@@ -6,6 +6,10 @@ import Testing
 @Suite struct StoreShellPluginTests {
     typealias F = StoreFixture
 
+    /// Runs its script through its interpreter rather than exec'ing the file it just wrote: tests run
+    /// in parallel threads, and a child another test forks while our write descriptor is open
+    /// holds a copy of it until its own exec, so exec'ing the script then fails with ETXTBSY
+    /// ("Text file busy", seen in CI). The interpreter only reads the script, which is never refused.
     final class Plugin {
         let dir = F.temporaryDirectory()
         let loop = EventLoop()
@@ -13,7 +17,7 @@ import Testing
         init() throws { try F.write(script, StorePluginScripts.shell, mode: 0o755) }
         deinit { F.removeTree(dir) }
         func store(_ mode: String = "ok", timeout: Double = 10) -> PluginStore {
-            PluginStore(.shell, loop: loop, command: script, args: [dir, mode], timeout: timeout)
+            PluginStore(.shell, loop: loop, command: "/bin/bash", args: [script, dir, mode], timeout: timeout)
         }
         func get(_ store: Store, _ key: String = F.keyA) -> Result<String?, StoreError>? {
             var result: Result<String?, StoreError>?
@@ -76,7 +80,7 @@ import Testing
         let script = "\(dir)/env.sh"
         try F.write(script, "#!/bin/sh\ncat >/dev/null\necho \"${STUNMESH_FWMARK:-none}:${PATH:+path}\"\n", mode: 0o755)
         let loop = EventLoop()
-        let store = PluginStore(.shell, loop: loop, command: script)
+        let store = PluginStore(.shell, loop: loop, command: "/bin/sh", args: [script])
         func get() -> String? {
             var result: Result<String?, StoreError>?
             store.get(key: F.keyA) { result = $0 }
