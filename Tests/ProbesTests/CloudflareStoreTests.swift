@@ -282,9 +282,9 @@ import Testing
     }
 
     @Test func contentIsCleanedAndQueriesEscaped() {
-        #expect(CloudflareStore.cleanedContent("\"ab\" \"cd\"\t\r\n") == "abcd")
+        #expect(CloudflareAnswer.cleanedContent("\"ab\" \"cd\"\t\r\n") == "abcd")
         #expect(CloudflareStore.queryEscaped("a b&c=d.example-1_~") == "a%20b%26c%3Dd.example-1_~")
         #expect(CloudflareStore.redacted("x SECRET y SECRETSECRET", "SECRET") == "x <redacted> y <redacted><redacted>")
-        #expect(!CloudflareStore.isIdentifier("../x") && CloudflareStore.isIdentifier(FakeCloudflare.zoneID))
+        #expect(!CloudflareAnswer.isIdentifier("../x") && CloudflareAnswer.isIdentifier(FakeCloudflare.zoneID))
     }
 }

@@ -142,12 +142,11 @@ public final class CloudflareStore: Store {
         zoneWaiters = [body]
         call("GET", "/zones?name=\(Self.queryEscaped(zone))") { [self] reply, _ in
             let result = reply.flatMap { json -> Result<String, StoreError> in
-                guard let results = json["result"]?.arrayValue else { return .failure(malformed("zone lookup", "no result array")) }
-                guard let first = results.first else { return .failure(error("zone \(zone) not found (or the token cannot read it)")) }
-                guard let id = first["id"]?.stringValue, Self.isIdentifier(id) else {
-                    return .failure(malformed("zone lookup", "result[0].id is not an identifier"))
+                switch CloudflareAnswer.zoneID(in: json) {
+                case .found(let id): return .success(id)
+                case .none: return .failure(error("zone \(zone) not found (or the token cannot read it)"))
+                case .malformed(let detail): return .failure(malformed("zone lookup", detail))
                 }
-                return .success(id)
             }
             if case .success(let id) = result { zoneID = id }
             let waiters = zoneWaiters ?? []
@@ -162,20 +161,16 @@ public final class CloudflareStore: Store {
                       completion: @escaping (Result<(id: String, content: String)?, StoreError>) -> Void) {
         call("GET", "/zones/\(zoneID)/dns_records?type=TXT&name=\(Self.queryEscaped(fqdn))") { [self] reply, _ in
             completion(reply.flatMap { json -> Result<(id: String, content: String)?, StoreError> in
-                guard let results = json["result"]?.arrayValue else { return .failure(malformed("record lookup", "no result array")) }
-                guard let first = results.first else {
+                switch CloudflareAnswer.firstRecord(in: json) {
+                case .found(let found):
+                    let record = (id: found.id, content: found.content)
+                    knownRecords[fqdn] = record
+                    return .success(record)
+                case .none:
                     knownRecords[fqdn] = nil
                     return .success(nil)
+                case .malformed(let detail): return .failure(malformed("record lookup", detail))
                 }
-                guard let id = first["id"]?.stringValue, Self.isIdentifier(id) else {
-                    return .failure(malformed("record lookup", "result[0].id is not an identifier"))
-                }
-                guard let content = first["content"]?.stringValue else {
-                    return .failure(malformed("record lookup", "result[0].content is not a string"))
-                }
-                let record = (id: id, content: Self.cleanedContent(content))
-                knownRecords[fqdn] = record
-                return .success(record)
             })
         }
     }
@@ -195,7 +190,7 @@ public final class CloudflareStore: Store {
         let body = JSONValue.object([("type", .string("TXT")), ("name", .string(fqdn)),
                                      ("content", .string(value)), ("comment", .string("Stunmesh"))])
         call("POST", "/zones/\(zoneID)/dns_records", body: body) { [self] reply, _ in
-            if case .success(let json) = reply, let id = json["result"]?["id"]?.stringValue, Self.isIdentifier(id) {
+            if case .success(let json) = reply, let id = CloudflareAnswer.createdID(in: json) {
                 knownRecords[fqdn] = (id, value)
             }
             completion(reply.map { _ in () })
@@ -230,27 +225,14 @@ public final class CloudflareStore: Store {
     }
 
     private func check(_ response: HTTPResponse, _ what: String) -> Result<JSONValue, StoreError> {
-        if response.status == 429 {
-            // A hostile or broken Retry-After (huge, negative, NaN) must neither trap nor lock the
-            // store out for ever: at most an hour is believed.
-            let retryAfter = response.header("Retry-After").flatMap { Double($0) }
-                .flatMap { $0.isFinite && $0 >= 0 ? min($0, Self.longestRetryAfter) : nil }
+        switch CloudflareAnswer.read(response, longestRetryAfter: Self.longestRetryAfter) {
+        case .rateLimited(let retryAfter):
             limits.block(at: loop.now, seconds: retryAfter)
             let until = limits.blocked(at: loop.now).map { $0 - loop.now } ?? limits.blockDuration
             return .failure(error("\(what): HTTP 429, rate limited; every call is blocked for \(DurationText.span(until))"))
+        case .refused(let detail): return .failure(error("\(what): \(detail)"))
+        case .ok(let json): return .success(json)
         }
-        guard let json = try? JSONValue(parsing: response.text), case .object = json else {
-            return .failure(error("\(what): HTTP \(response.status) with a body that is not a JSON object: \"\(StoreText.excerpt(response.body, limit: 120))\""))
-        }
-        guard json["success"]?.boolValue == true, (200..<300).contains(response.status) else {
-            let messages = (json["errors"]?.arrayValue ?? []).compactMap { entry -> String? in
-                guard let message = entry["message"]?.stringValue else { return nil }
-                return entry["code"]?.intValue.map { "\(message) (code \($0))" } ?? message
-            }
-            let detail = messages.isEmpty ? "no error message" : messages.joined(separator: "; ")
-            return .failure(error("\(what): HTTP \(response.status), Cloudflare says: \(StoreText.excerpt(Array(detail.utf8)))"))
-        }
-        return .success(json)
     }
 
     // MARK: Text
@@ -280,20 +262,6 @@ public final class CloudflareStore: Store {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// TXT content without the quotes and whitespace that quoted or split strings bring.
-    static func cleanedContent(_ content: String) -> String {
-        String(String.UnicodeScalarView(content.unicodeScalars.filter {
-            $0 != "\"" && $0 != " " && !(0x09...0x0d).contains($0.value)
-        }))
-    }
-
-    /// Whether `text` is safe as a path segment: Cloudflare ids are hex, allow letters, digits, - and _.
-    static func isIdentifier(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 128 && text.utf8.allSatisfy {
-            (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) || $0 == 0x2d || $0 == 0x5f
-        }
     }
 
     /// Percent-encodes all but RFC 3986's unreserved characters, for a query value.

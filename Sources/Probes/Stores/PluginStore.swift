@@ -53,22 +53,13 @@ public final class PluginStore: Store {
         switch pluginProtocol {
         case .exec:
             runExec([("action", .string("get")), ("key", .string(key))]) { [name] result in
-                completion(result.flatMap { reply -> Result<String?, StoreError> in
-                    switch reply["value"] {
-                    case nil, .null?: return .success(nil)
-                    case .string(let value)?:
-                        let trimmed = StoreText.trimmed(value)
-                        return .success(trimmed.isEmpty ? nil : trimmed)
-                    default: return .failure(StoreError("\(name): \"value\" in the reply is not a string"))
-                    }
+                completion(result.flatMap { reply in
+                    Self.execValue(reply).mapError { StoreError("\(name): \($0)") }
                 })
             }
         case .shell:
             run(Array("STUNMESH_ACTION=get\nSTUNMESH_KEY=\(key)\n".utf8)) { result in
-                completion(result.map { output in
-                    let value = StoreText.trimmed(String(decoding: output.stdout, as: UTF8.self))
-                    return value.isEmpty ? nil : value
-                })
+                completion(result.map { Self.shellValue($0.stdout) })
             }
         }
     }
@@ -121,17 +112,48 @@ public final class PluginStore: Store {
     private func runExec(_ request: [(String, JSONValue)], completion: @escaping (Result<JSONValue, StoreError>) -> Void) {
         run(Array((JSONValue.object(request).encoded() + "\n").utf8)) { [name] result in
             completion(result.flatMap { output in
-                let reply = try? JSONValue(parsing: String(decoding: output.stdout, as: UTF8.self), allowTrailing: true)
-                guard let reply, case .object = reply else {
-                    return .failure(StoreError("\(name) printed no JSON object: \"\(StoreText.excerpt(output.stdout))\""))
-                }
-                guard reply["success"] == .bool(true) else {
-                    let text = Self.errorText(reply)
-                    return .failure(StoreError("\(name) failed: \(text.isEmpty ? "no error text" : text)"))
-                }
-                return .success(reply)
+                Self.execReply(output.stdout).mapError { StoreError("\(name) \($0)") }
             })
         }
+    }
+
+    /// An exec plugin's stdout: one JSON object with `"success": true`; otherwise why not, in
+    /// words that follow the plugin's name. Outside input: anything a program prints
+    /// (fuzzed: fuzz/Sources/FuzzPlugin).
+    static func execReply(_ stdout: [UInt8]) -> Result<JSONValue, ReplyProblem> {
+        let reply = try? JSONValue(parsing: String(decoding: stdout, as: UTF8.self), allowTrailing: true)
+        guard let reply, case .object = reply else {
+            return .failure(ReplyProblem("printed no JSON object: \"\(StoreText.excerpt(stdout))\""))
+        }
+        guard reply["success"] == .bool(true) else {
+            let text = errorText(reply)
+            return .failure(ReplyProblem("failed: \(text.isEmpty ? "no error text" : text)"))
+        }
+        return .success(reply)
+    }
+
+    /// What is wrong with a plugin's reply.
+    struct ReplyProblem: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// A get's value from an exec reply: nil for none (absent, null or blank), an error text for a
+    /// value that is not a string.
+    static func execValue(_ reply: JSONValue) -> Result<String?, ReplyProblem> {
+        switch reply["value"] {
+        case nil, .null?: return .success(nil)
+        case .string(let value)?:
+            let trimmed = StoreText.trimmed(value)
+            return .success(trimmed.isEmpty ? nil : trimmed)
+        default: return .failure(ReplyProblem("\"value\" in the reply is not a string"))
+        }
+    }
+
+    /// A get's value from a shell plugin's stdout: the whole output trimmed, nil when blank.
+    static func shellValue(_ stdout: [UInt8]) -> String? {
+        let value = StoreText.trimmed(String(decoding: stdout, as: UTF8.self))
+        return value.isEmpty ? nil : value
     }
 
     /// The `error` text of an exec plugin's reply, shortened; empty when there is none.
