@@ -61,6 +61,9 @@ let package = Package(
         cLibrary("CLibMNL", pkgConfig: "libmnl", apt: "libmnl-dev"),
         // libcurl: built against its header (libcurl4-openssl-dev), not linked; dlopen'ed for HTTP stores.
         .target(name: "CCurl"),
+        // c-ares: likewise built against its header (libc-ares-dev) and dlopen'ed, only to resolve the
+        // HTTP stores' names on sockets that carry WireGuard's fwmark.
+        .target(name: "CAres"),
         cLibrary("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
         cLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         cLibrary("CJansson", pkgConfig: "jansson", apt: "libjansson-dev"),
@@ -79,7 +82,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "Record", dependencies: ["CSodium", "CNettle", "JSON", "SystemCalls"], swiftSettings: swiftSettings),
         .target(name: "Probes",
-                dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl", "CLinuxNet"],
+                dependencies: ["SystemCalls", "EventLoop", "JSON", "Record", "CLibMNL", "CCurl", "CAres", "CLinuxNet"],
                 swiftSettings: swiftSettings),
         .target(name: "Supervisor",
                 dependencies: ["Stun", "Probes", "Record", "EventLoop", "SystemCalls", "JSON", "CYAML"],

@@ -27,6 +27,7 @@ for want in "libc6 (>= 2.36)" libev4 libmnl0 libsodium23 libyaml-0-2 libjansson4
     grep -qF "$want" <<<"$depends" || e2e_fail "Depends lacks $want: $depends"
 done
 grep -q libcurl4 <<<"$(field Recommends)" || e2e_fail "Recommends lacks libcurl4"
+grep -q libc-ares2 <<<"$(field Recommends)" || e2e_fail "Recommends lacks libc-ares2"
 ! grep -q libcurl <<<"$depends" || e2e_fail "libcurl must not be a Depends: $depends"
 echo "ok - Depends: $depends; Recommends: $(field Recommends)"
 

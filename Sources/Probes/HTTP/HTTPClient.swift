@@ -27,6 +27,15 @@ public final class HTTPClient {
     /// daemon answers with WireGuard's fwmark, so that in a full tunnel (wg-quick's `not fwmark`
     /// rule) the stores' traffic leaves outside the tunnel, as WireGuard's own packets do.
     public var socketMark: () -> UInt32 = { 0 }
+    /// Told once each: why names are not resolved on marked sockets (c-ares is missing), or that
+    /// the name server is a local stub that forwards without the mark. The daemon logs it.
+    public var notice: (String) -> Void = { _ in }
+    /// Resolves the host names of marked requests on marked sockets (glibc's and libcurl's
+    /// resolvers cannot mark theirs); made at the first such request.
+    private var resolver: MarkedResolver?
+    private var resolverUnavailable = false
+    /// Requests waiting for their host's addresses: request id → the resolver's token.
+    private var resolving: [UInt64: UInt64] = [:]
     private let loop: EventLoop
     private let multi: UnsafeMutableRawPointer
     private var transfers: [UInt64: HTTPTransfer] = [:]
@@ -77,8 +86,47 @@ public final class HTTPClient {
                      completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) -> HTTPRequestToken {
         nextID += 1
         let id = nextID
+        let mark = socketMark()
+        // A marked request to a host name: the name is resolved on marked sockets first, then
+        // handed to libcurl, whose own resolver would send the query unmarked (into a full tunnel).
+        if mark != 0, let target = URLHost(request.url), target.isName, let resolver = markedResolver() {
+            resolving[id] = resolver.resolve(target.host, mark: mark) { [weak self] result in
+                guard let self, self.resolving.removeValue(forKey: id) != nil else { return }
+                switch result {
+                case .failure(let error): completion(.failure(error))
+                case .success(let addresses):
+                    self.begin(id, request, mark: mark, resolve: "+\(target.host):\(target.port):\(addresses)",
+                               onData: onData, completion: completion)
+                }
+            }
+            return HTTPRequestToken(id: id)
+        }
+        begin(id, request, mark: mark, resolve: nil, onData: onData, completion: completion)
+        return HTTPRequestToken(id: id)
+    }
+
+    /// The resolver for marked requests, nil (after one notice) when c-ares cannot be loaded: names
+    /// are then resolved by libcurl, unmarked.
+    private func markedResolver() -> MarkedResolver? {
+        if let resolver { return resolver }
+        guard !resolverUnavailable else { return nil }
+        do throws(ResolverLoadError) {
+            let made = try MarkedResolver(loop: loop)
+            made.notice = { [weak self] in self?.notice($0) }
+            resolver = made
+            return made
+        } catch {
+            resolverUnavailable = true
+            notice("\(error); the stores' host names are resolved without WireGuard's fwmark (in a full tunnel their lookups go into the tunnel)")
+            return nil
+        }
+    }
+
+    /// Hands a request to libcurl.
+    private func begin(_ id: UInt64, _ request: HTTPRequest, mark: UInt32, resolve: String?,
+                       onData: (([UInt8]) -> Void)?, completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) {
         do throws(HTTPError) {
-            let transfer = try HTTPTransfer(id: id, request: request, mark: socketMark(), onData: onData,
+            let transfer = try HTTPTransfer(id: id, request: request, mark: mark, resolve: resolve, onData: onData,
                                             completion: completion)
             let code = ccurl_multi_add_handle(multi, transfer.easy)
             guard code == CURLM_OK else {
@@ -89,19 +137,22 @@ public final class HTTPClient {
         } catch {
             deliver(id, completion, .failure(error))
         }
-        return HTTPRequestToken(id: id)
     }
 
     /// Abandons a request: its completion will not run. Does nothing for a finished one.
     public func cancel(_ token: HTTPRequestToken) {
         outcomes[token.id] = nil
+        if let lookup = resolving.removeValue(forKey: token.id) { resolver?.cancel(lookup) }
         guard let transfer = transfers.removeValue(forKey: token.id) else { return }
         ccurl_multi_remove_handle(multi, transfer.easy)
         transfer.release()
     }
 
+    /// Host names looked up on marked sockets so far (cache misses), for tests.
+    var markedLookups: Int { resolver?.lookups ?? 0 }
+
     /// How many requests are in flight (sent, not yet completed or cancelled).
-    public var pending: Int { transfers.count + outcomes.count }
+    public var pending: Int { transfers.count + outcomes.count + resolving.count }
 
     // MARK: libcurl's callbacks and the loop's events
 

@@ -27,13 +27,16 @@ final class HTTPTransfer {
     private let onData: (([UInt8]) -> Void)?
     private let limit: Int
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var body: [UInt8] = []
     private var headers: [String] = []
     private var overflowed = false
 
     /// Configures a handle for `request`; throws for a request that must not be sent.
-    init(id: UInt64, request: HTTPRequest, mark: UInt32 = 0, onData: (([UInt8]) -> Void)? = nil,
+    /// `resolve`, a CURLOPT_RESOLVE line ("+host:port:addresses"), gives libcurl the host's addresses
+    /// (resolved on marked sockets, `MarkedResolver`) so that it does not ask its own resolver.
+    init(id: UInt64, request: HTTPRequest, mark: UInt32 = 0, resolve: String? = nil, onData: (([UInt8]) -> Void)? = nil,
          completion: @escaping (Result<HTTPResponse, HTTPError>) -> Void) throws(HTTPError) {
         try Self.validate(request)
         guard let easy = ccurl_easy_init() else { throw HTTPError(code: 0, message: "curl_easy_init failed") }
@@ -45,7 +48,7 @@ final class HTTPTransfer {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         do throws(HTTPError) {
-            try configure(request, mark: mark)
+            try configure(request, mark: mark, resolve: resolve)
         } catch {
             release()
             throw error
@@ -57,6 +60,8 @@ final class HTTPTransfer {
         ccurl_easy_cleanup(easy)
         ccurl_slist_free_all(headerList)
         headerList = nil
+        ccurl_slist_free_all(resolveList)
+        resolveList = nil
         errorBuffer.deallocate()
     }
 
@@ -119,7 +124,7 @@ final class HTTPTransfer {
         }
     }
 
-    private func configure(_ request: HTTPRequest, mark: UInt32) throws(HTTPError) {
+    private func configure(_ request: HTTPRequest, mark: UInt32, resolve: String?) throws(HTTPError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
         var codes: [CURLcode] = [
             ccurl_easy_setopt_string(easy, CURLOPT_URL, request.url),
@@ -159,6 +164,14 @@ final class HTTPTransfer {
             headerList = list
         }
         if let headerList { codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList)) }
+        if let resolve {
+            guard !resolve.utf8.contains(where: { $0 == 0 || $0 == 0x0a || $0 == 0x0d }),
+                  let list = ccurl_slist_append(nil, resolve) else {
+                throw HTTPError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "cannot hand the resolved addresses to libcurl")
+            }
+            resolveList = list
+            codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_RESOLVE, list))
+        }
         if let failed = codes.first(where: { $0 != CURLE_OK }) {
             throw HTTPError(code: Int(failed.rawValue), message: "cannot configure the request: " + String(cString: ccurl_easy_strerror(failed)))
         }

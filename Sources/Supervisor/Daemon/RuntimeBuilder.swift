@@ -112,6 +112,9 @@ final class RuntimeBuilder {
             // The stores' sockets carry WireGuard's fwmark, read from the device as the STUN and
             // punch sockets do: in a full tunnel only marked packets leave outside it (docs/stores.md).
             client.socketMark = { [weak self] in self?.outerMark ?? 0 }
+            // Their host names are then resolved on marked sockets too (c-ares); what stands in
+            // the way of that (no libc-ares2, a local stub resolver) is said once.
+            client.notice = { [logger = self.logger] text in logger.warning("store name lookups: \(text)") }
             self.httpClient = client
             return client
         }
