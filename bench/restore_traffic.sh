@@ -7,20 +7,25 @@
 # of quiet traffic between them). Each binary given is measured in turn, in the same run, so a
 # change is compared with its parent commit on the same machine and day.
 #
-#   bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults "a b"] BINARY [BINARY…]
+#   bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults "a b"] [--modes "split full"] BINARY [BINARY…]
+#
+# --modes: `split` (default) is the scene above; `full` makes A a wg-quick style full tunnel (issue
+# #18: fwmark 51820, allowed-ips 0.0.0.0/0, policy rules; A's config then names B's tunnel address as
+# its ping.target, which a full tunnel needs). Both in one run compare the two on the same machine.
 #
 # -d adds DELAY_MS each way on A's uplink (natA's forward chain: iptables-nft's NFQUEUE and
 # bench/delay_holder.py, which needs PyPI's NetfilterQueue for the python3 on PATH).
 #
-# Prints per binary and fault: "restore_traffic binary=… fault=… n=… p50=… p95=… max=… failed=…".
+# Prints per binary, mode and fault: "restore_traffic binary=… mode=… fault=… n=… p50=… p95=… max=… failed=…".
 # Needs root and the e2e packages. Not part of scripts/test.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 if [[ ${1:-} == --worker ]]; then
-    fault=$2 runs=$3 out=$4 bin=$5 delay=${6:-0}
+    fault=$2 runs=$3 out=$4 bin=$5 delay=${6:-0} mode=${7:-split}
     E2E_STUNMESHD=$bin
     export E2E_KEEPALIVE=25 E2E_REFRESH=10m
+    [[ $mode == split ]] || export E2E_FULL_TUNNEL=A
     daemon_pair_up 60 >/dev/null
     if ((delay > 0)); then
         in_ns natA "${HOLDER_PYTHON:-$(command -v python3)}" "$(dirname "$0")/delay_holder.py" 7 "$delay" >"$E2E_RUN/holder.log" 2>&1 &
@@ -47,26 +52,30 @@ if [[ ${1:-} == --worker ]]; then
     exit 0
 fi
 
-runs=20 faults="a b" delay=0
+runs=20 faults="a b" delay=0 modes=split
 while (($# > 0)); do
     case $1 in
         -n) runs=$2; shift 2 ;;
         -d) delay=$2; shift 2 ;;
         --faults) faults=$2; shift 2 ;;
+        --modes) modes=$2; shift 2 ;;
         -*) sed -n '/^#   bash/,/^# Needs/p' "$0" >&2; exit 2 ;;
         *) break ;;
     esac
 done
-(($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults \"a b\"] BINARY [BINARY…]" >&2; exit 2; }
+(($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults \"a b\"] [--modes \"split full\"] BINARY [BINARY…]" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
 for bin in "$@"; do
     bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-    for fault in $faults; do
-        out="$work/$(echo "$bin" | tr / _)-$fault"
-        : >"$out"
-        bash "$0" --worker "$fault" "$runs" "$out" "$bin" "$delay" >"$out.log" 2>&1 || echo "worker for $bin $fault failed (see $out.log)" >&2
-        read -r n p50 p95 max < <(bench_stats "$out")
-        echo "restore_traffic binary=$bin fault=$fault delay_ms=$delay n=$n p50=$p50 p95=$p95 max=$max failed=$(grep -c failed "$out" || true)"
+    for mode in $modes; do
+        for fault in $faults; do
+            out="$work/$(echo "$bin" | tr / _)-$mode-$fault"
+            : >"$out"
+            bash "$0" --worker "$fault" "$runs" "$out" "$bin" "$delay" "$mode" >"$out.log" 2>&1 ||
+                echo "worker for $bin $mode $fault failed (see $out.log)" >&2
+            read -r n p50 p95 max < <(bench_stats "$out")
+            echo "restore_traffic binary=$bin mode=$mode fault=$fault delay_ms=$delay n=$n p50=$p50 p95=$p95 max=$max failed=$(grep -c failed "$out" || true)"
+        done
     done
 done
 echo "raw results: $work"

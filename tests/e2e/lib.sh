@@ -546,14 +546,16 @@ keepalive_field() { [[ ${E2E_KEEPALIVE:-5} == none ]] || echo ", keepalive: ${E2
 ## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
 ## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5; none: no key), E2E_MONITOR_MODE
 ## (events|interval) and E2E_MAPPING_CHECK (a duration; both unset: no `monitor` key, the daemon's
-## defaults) tune it.
+## defaults) tune it; E2E_FULL_TUNNEL=PEER gives that peer `ping.target` (the other's tunnel address), which
+## a full tunnel needs (its allowed-ips 0.0.0.0/0 offer no address to probe).
 write_stunmesh_config() {
     local peer=$1 other=$2
     local file
     file="$(e2e_peer_dir "$peer")/config.yaml"
     local other_name
     other_name="peer_$(echo "$other" | tr '[:upper:]' '[:lower:]')"
-    local monitor="" fields=()
+    local monitor="" fields=() ping=""
+    [[ ${E2E_FULL_TUNNEL:-} != "$peer" ]] || ping=", ping: { enabled: true, target: \"${E2E_TUN_IP[$other]}\" }"
     [[ -z ${E2E_MONITOR_MODE:-} ]] || fields+=("mode: $E2E_MONITOR_MODE")
     [[ -z ${E2E_MAPPING_CHECK:-} ]] || fields+=("mapping_check_interval: $E2E_MAPPING_CHECK")
     if ((${#fields[@]} > 0)); then
@@ -570,11 +572,23 @@ interfaces:
   wg0:
     protocol: ipv4
     peers:
-      $other_name: { public_key: "$(wg_pubkey "$other")", plugin: store$(keepalive_field) }
+      $other_name: { public_key: "$(wg_pubkey "$other")", plugin: store$(keepalive_field)$ping }
 plugins:
   store: { type: builtin, name: file, directory: "$E2E_STORE" }
 EOF
     echo "$file"
+}
+
+## full_tunnel PEER OTHER [MARK] — make peer<PEER> a wg-quick style full tunnel through OTHER: fwmark MARK
+## (default 51820) on wg0, allowed-ips 0.0.0.0/0 for OTHER, a default route into wg0 in table MARK,
+## `ip rule not fwmark MARK table MARK` and `table main suppress_prefixlength 0`. Unmarked traffic to
+## anything but the peer's own LAN then goes into the tunnel.
+full_tunnel() {
+    local peer=$1 other=$2 mark=${3:-51820}
+    inpeer "$peer" wg set wg0 fwmark "$mark" peer "$(wg_pubkey "$other")" allowed-ips 0.0.0.0/0
+    inpeer "$peer" ip route add default dev wg0 table "$mark"
+    inpeer "$peer" ip rule add not fwmark "$mark" table "$mark" priority 32000
+    inpeer "$peer" ip rule add table main suppress_prefixlength 0 priority 31999
 }
 
 ## write_stunmesh_config_peers PEER FILE OTHER… — like write_stunmesh_config, into FILE (a path),
@@ -719,6 +733,12 @@ daemon_pair_up() {
         *) e2e_fail "E2E_INITIATOR must be A or B, got '$E2E_INITIATOR'" ;;
     esac
     wg_pair A B
+    case ${E2E_FULL_TUNNEL:-} in
+        A) full_tunnel A B ;;
+        B) full_tunnel B A ;;
+        "") ;;
+        *) e2e_fail "E2E_FULL_TUNNEL must be A or B, got '$E2E_FULL_TUNNEL'" ;;
+    esac
     local conf_a conf_b
     conf_a=$(write_stunmesh_config A B)
     conf_b=$(write_stunmesh_config B A)

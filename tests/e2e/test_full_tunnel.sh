@@ -38,10 +38,7 @@ wg_pair A B
 
 # wg-quick's full tunnel on peerA.
 mark=51820
-inpeer A wg set wg0 fwmark "$mark" peer "$(wg_pubkey B)" allowed-ips 0.0.0.0/0
-inpeer A ip route add default dev wg0 table "$mark"
-inpeer A ip rule add not fwmark "$mark" table "$mark" priority 32000
-inpeer A ip rule add table main suppress_prefixlength 0 priority 31999
+full_tunnel A B "$mark"
 echo "nameserver $E2E_STUN1" >"$E2E_RUN/resolv.conf"
 inpeer A mount --bind "$E2E_RUN/resolv.conf" /etc/resolv.conf
 # Unmarked traffic to the "internet" now goes into the tunnel, which has no endpoint yet.
