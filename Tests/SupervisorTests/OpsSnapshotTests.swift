@@ -114,6 +114,16 @@ import Testing
         #expect(gone.liveness(now: 1000) == (false, "no WireGuard interface wg0"))
     }
 
+    /// The status file is written a peer at a time (`encodedJSON`); its bytes are the whole tree's.
+    @Test func thePiecewiseTextIsTheWholeTreesText() {
+        var other = Self.peer()
+        other.name = "peer_c"
+        for peers in [[], [Self.peer()], [Self.peer(), other]] {
+            let snapshot = Self.snapshot(peers)
+            #expect(snapshot.encodedJSON() == snapshot.json().encoded())
+        }
+    }
+
     @Test func jsonCarriesTheFields() throws {
         let json = Self.snapshot([Self.peer()]).json()
         let reparsed = try JSONValue(parsing: json.encoded())

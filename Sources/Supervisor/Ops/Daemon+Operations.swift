@@ -102,7 +102,7 @@ extension Daemon {
     /// the summary changed.
     func refreshStatus() {
         let snapshot = healthSnapshot()
-        writeFiles(snapshot, json: snapshot.json().encoded())
+        writeFiles(snapshot, json: snapshot.encodedJSON())
         summarize(snapshot)
     }
 

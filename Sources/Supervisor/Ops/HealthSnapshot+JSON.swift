@@ -14,7 +14,33 @@ extension HealthSnapshot {
 
     /// The snapshot as the status file's JSON object.
     public func json() -> JSONValue {
-        .object([
+        .object(leadingMembers + [
+            ("peers", .array(peers.map { $0.json(now: takenAt) })),
+            ("stores", .array(storeTotals().map { $0.json(now: takenAt, totals: true) })),
+        ])
+    }
+
+    /// The status file's text: the same bytes as `json().encoded()`, but written a peer at a time,
+    /// so that only one peer's tree (Swift's and Jansson's copy of it) exists at once. The whole
+    /// tree of a 1,000-peer hub took ~25 MB for a moment every status refresh (10 s), which the
+    /// allocator kept: most of the hub's 35 MB resident (massif, docs/benchmarks.md).
+    public func encodedJSON() -> String {
+        var text = "{"
+        for (key, value) in leadingMembers {
+            text += JSONValue.string(key).encoded() + ":" + value.encoded() + ","
+        }
+        text += "\"peers\":["
+        for (index, peer) in peers.enumerated() {
+            if index > 0 { text += "," }
+            text += peer.json(now: takenAt).encoded()
+        }
+        text += "],\"stores\":" + JSONValue.array(storeTotals().map { $0.json(now: takenAt, totals: true) }).encoded() + "}"
+        return text
+    }
+
+    /// Every member before the peers and the stores, in order.
+    private var leadingMembers: [(String, JSONValue)] {
+        [
             ("schema", .number(Double(Self.schemaVersion))),
             ("stunmeshd", .object([
                 ("version", .string(version)),
@@ -30,9 +56,7 @@ extension HealthSnapshot {
                 ("up", .number(Double(upCount))),
                 ("text", .string(summary)),
             ])),
-            ("peers", .array(peers.map { $0.json(now: takenAt) })),
-            ("stores", .array(storeTotals().map { $0.json(now: takenAt, totals: true) })),
-        ])
+        ]
     }
 
     /// Each plugin's accounts summed over the peers using it, in order of first use, with the
