@@ -10,6 +10,9 @@
 # get through either way. Passes when, within $E2E_BOUND s (default 120) of starting the VM (boot
 # included), B has a handshake with A and pings A's tunnel address, and then A (in the VM) has a
 # handshake with B, pings B, and its stunmeshd chose the kernel backend and opened the path.
+# The VM's daemon runs as the packaged unit does: an unprivileged user (uid 64000) with only
+# CAP_NET_ADMIN and CAP_NET_RAW (kernel WireGuard is reached over netlink: no file to open), its
+# status and state files in a directory of its own.
 #
 #   STUNMESHD=/path/to/stunmeshd bash tests/e2e/test_kernel_wireguard.sh
 # Needs root, qemu-system-x86, linux-image-amd64, busybox-static (scripts/install-deps).
@@ -42,7 +45,17 @@ wg pubkey <"$dir_a/private.key" >"$dir_a/public.key"
 E2E_TUN_IP[A]=10.99.0.1
 start_wg B 10.99.0.2/24
 inpeer B wg set wg0 peer "$(wg_pubkey A)" allowed-ips "${E2E_TUN_IP[A]}/32"
-conf_a=$(write_stunmesh_config A B)
+# The unprivileged daemon's reach: its config, a directory of its own, the store.
+uid=64000
+chmod o+x "$E2E_RUN" "$dir_a"
+mkdir -p "$dir_a/own"
+chown "$uid:$uid" "$dir_a/own"
+chmod 777 "$E2E_STORE"
+write_stunmesh_config A B >/dev/null
+conf_a="$dir_a/own/config.yaml"
+sed -e "s|$dir_a/status.json|$dir_a/own/status.json|" -e "s|$dir_a/replay.json|$dir_a/own/replay.json|" \
+    "$dir_a/config.yaml" >"$conf_a"
+chmod 644 "$conf_a"
 conf_b=$(write_stunmesh_config B A)
 
 # What the VM runs: kernel wg0 as peer A, stunmeshd, a status file each second; on the stop
@@ -59,8 +72,11 @@ wg set wg0 listen-port $E2E_WG_PORT private-key $dir_a/private.key peer $(wg_pub
 ip addr add ${E2E_TUN_IP[A]}/24 dev wg0 && ip link set wg0 up || exit 12
 echo "vm: kernel wg0 up, traffic into it, starting stunmeshd"
 ( while [ ! -e $E2E_RUN/vm/stop ]; do ping -c 1 -W 1 ${E2E_TUN_IP[B]} >/dev/null 2>&1; sleep 0.2; done ) &
-$E2E_RUN/vm/stunmeshd -c $conf_a >$dir_a/stunmeshd.log 2>&1 &
+setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=+net_admin,+net_raw --ambient-caps=+net_admin,+net_raw \\
+    -- $E2E_RUN/vm/stunmeshd -c $conf_a >$dir_a/stunmeshd.log 2>&1 &
 pid=\$!
+sleep 1
+grep -E '^(Uid|CapEff):' /proc/\$pid/status >$dir_a/vm-daemon-creds
 while [ ! -e $E2E_RUN/vm/stop ]; do
     kill -0 \$pid 2>/dev/null || { echo "vm: stunmeshd exited"; exit 13; }
     wg show wg0 dump >\$status.tmp && mv \$status.tmp \$status
@@ -111,6 +127,10 @@ grep -q '^ok$' "$dir_a/vm-ping.log" || e2e_fail "ping A -> B through the tunnel 
 grep -q 'WireGuard backend chosen.*kernel' "$dir_a/stunmeshd.log" ||
     e2e_fail "stunmeshd in the VM did not choose the kernel backend"
 grep -q 'msg="opening the path"' "$dir_a/stunmeshd.log" || e2e_fail "stunmeshd in the VM did not open the path"
+# uid 64000 and CapEff 0x3000 (CAP_NET_ADMIN | CAP_NET_RAW), nothing more.
+grep -q "^Uid:[[:space:]]*$uid[[:space:]]" "$dir_a/vm-daemon-creds" && grep -qi '^CapEff:[[:space:]]*0*3000$' "$dir_a/vm-daemon-creds" ||
+    e2e_fail "the VM's daemon did not run unprivileged: $(tr '\n' ' ' <"$dir_a/vm-daemon-creds" 2>/dev/null)"
+[[ -s $dir_a/own/replay.json ]] || e2e_fail "the unprivileged daemon wrote no state file in its own directory"
 how=$(sort "$dir_a/stunmeshd.log" "$(daemon_log B)" | sed -n 's/.*msg="initiating the handshake: \([^":(]*\).*/\1/p' |
     sed 's/ *$//' | paste -sd ';')
 a_endpoint=$(awk -v k="$(wg_pubkey B)" '$1 == k { print $3 }' "$dir_a/vm-status")
