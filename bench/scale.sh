@@ -6,6 +6,8 @@
 # 50 ms from the start. Per N it prints:
 #   reach_s          start → the first answered ping A → B
 #   rss_mb, hwm_mb, pss_mb, private_dirty_mb   A's daemon at +60 s (VmRSS, VmHWM, smaps_rollup)
+#   rss_end_mb, rss_window_max_mb   its VmRSS at the window's end, and the largest of one reading a
+#                    second over the window (a status refresh every 10 s, a heap trim every 10 min)
 #   cpu_s_per_min    A's daemon's CPU (schedstat) per minute over the window [SETTLE, SETTLE+WINDOW]
 #   wakeups_per_min  its voluntary context switches per minute over the same window
 #   log_first_min    its log lines in the first minute; log_per_min_after over the window
@@ -66,15 +68,21 @@ print(int(sum(sum(s["calls"].values()) for s in d.get("stores", []))))' "$(e2e_p
     c0=$(calls) l0=$(wc -l <"$log_a") ns0=$(proc_run_ns "$pid")
     read -r v0 _ < <(proc_ctxt "$pid")
     w0=$(now_ts)
-    sleep "$WINDOW"
+    rss_max=0
+    while (($(awk -v w0="$w0" -v now="$(now_ts)" -v win="$WINDOW" 'BEGIN { print (now - w0 < win) }'))); do
+        r=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+        ((r > rss_max)) && rss_max=$r
+        sleep 1
+    done
     daemons_alive
+    rss_end=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     c1=$(calls) l1=$(wc -l <"$log_a") ns1=$(proc_run_ns "$pid")
     read -r v1 _ < <(proc_ctxt "$pid")
     w=$(seconds_since "$w0")
-    awk -v bin="$bin" -v n="$n" -v reach="$reach" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v dirty="$dirty" \
+    awk -v bin="$bin" -v n="$n" -v reach="$reach" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v dirty="$dirty" -v rend="$rss_end" -v rmax="$rss_max" \
         -v lf="$lines_first" -v l=$((l1 - l0)) -v ns=$((ns1 - ns0)) -v v=$((v1 - v0)) -v c=$((c1 - c0)) -v w="$w" \
-        'BEGIN { printf "scale binary=%s peers=%d reach_s=%s rss_mb=%.2f hwm_mb=%.2f pss_mb=%.2f private_dirty_mb=%.2f cpu_s_per_min=%.3f wakeups_per_min=%.0f log_first_min=%d log_per_min_after=%.1f store_calls_per_min=%.1f window_s=%.0f\n",
-                 bin, n, reach, rss / 1024, hwm / 1024, pss / 1024, dirty / 1024, ns / 1e9 * 60 / w, v * 60 / w, lf, l * 60 / w, c * 60 / w, w }' >"$out"
+        'BEGIN { printf "scale binary=%s peers=%d reach_s=%s rss_mb=%.2f hwm_mb=%.2f pss_mb=%.2f private_dirty_mb=%.2f rss_end_mb=%.2f rss_window_max_mb=%.2f cpu_s_per_min=%.3f wakeups_per_min=%.0f log_first_min=%d log_per_min_after=%.1f store_calls_per_min=%.1f window_s=%.0f\n",
+                 bin, n, reach, rss / 1024, hwm / 1024, pss / 1024, dirty / 1024, rend / 1024, rmax / 1024, ns / 1e9 * 60 / w, v * 60 / w, lf, l * 60 / w, c * 60 / w, w }' >"$out"
     exit 0
 fi
 

@@ -90,6 +90,7 @@ public final class Daemon {
             peer.countersPolled = monitor.mode == .events
             peer.readingInterval = monitor.pollInterval
         }
+        HeapTrim.keepLargeBlocksOutOfTheHeap()
         for peer in peers { peer.handle(.start) }
         if monitor.mode == .events { startProbes() }
         startOperations()
