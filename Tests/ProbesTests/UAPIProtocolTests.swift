@@ -41,6 +41,30 @@ import Testing
         #expect(throws: WireGuardError.self) { try UAPIProtocol.parseDevice(text) }
     }
 
+    /// The errno is the reply's last `errno=` line, read from the end (a 1,000-peer reply is ~300 kB).
+    @Test func theErrnoIsTheLastErrnoLine() throws {
+        #expect(try UAPIProtocol.errno(of: "errno=0\n\n") == 0)
+        #expect(try UAPIProtocol.errno(of: "errno=5\nlisten_port=1\nerrno=-22\n\n") == -22)
+        #expect(try UAPIProtocol.errno(of: "errno=7") == 7, "no newline at all")
+        #expect(try UAPIProtocol.errno(of: "\n\n\nerrno=3\n\n\n") == 3)
+        #expect(throws: WireGuardError.self) { try UAPIProtocol.errno(of: "") }
+        #expect(throws: WireGuardError.self) { try UAPIProtocol.errno(of: "\n\n") }
+        #expect(throws: WireGuardError.self) { try UAPIProtocol.errno(of: "listen_port=1\nxerrno=0\n\n") }
+        #expect(throws: WireGuardError.self) { try UAPIProtocol.errno(of: "errno=\n\n") }
+        // A large device still parses whole.
+        let peers = (0..<1000).map { i in
+            "public_key=\(String(format16(i)))\nendpoint=203.0.113.\(i % 250 + 1):\(1000 + i)\nrx_bytes=\(i)\ntx_bytes=1\nallowed_ip=10.200.\(i / 250).\(i % 250 + 1)/32\n"
+        }.joined()
+        let device = try UAPIProtocol.parseDevice("private_key=\(String(repeating: "a", count: 64))\nlisten_port=51820\n" + peers + "errno=0\n\n")
+        #expect(device.peers.count == 1000 && device.peers[999].rxBytes == 999 && device.listenPort == 51820)
+    }
+
+    /// A 64-character lowercase hex key made from `i`.
+    private func format16(_ i: Int) -> String {
+        let hex = String(i, radix: 16)
+        return String(repeating: "0", count: 64 - hex.count) + hex
+    }
+
     @Test func setRequestTouchesOnlyEndpointAndKeepalive() {
         let text = UAPIProtocol.setPeerRequest(publicKeyHex: "ab", endpoint: Endpoint("203.0.113.7:51820")!, persistentKeepalive: 25)
         #expect(text == "set=1\npublic_key=ab\nupdate_only=true\nendpoint=203.0.113.7:51820\npersistent_keepalive_interval=25\n\n")

@@ -24,11 +24,22 @@ public enum UAPIProtocol {
         reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A
     }
 
-    /// The errno a reply ends with (`errno=N`); throws if there is none.
+    /// The errno a reply ends with (the last `errno=N` line); throws if there is none. Read from
+    /// the end, byte by byte: a 1,000-peer dump is ~300 kB, and splitting all of it into lines
+    /// (Characters, grapheme by grapheme) to find its last one took an eighth of a hub's CPU.
     public static func errno(of reply: String) throws(WireGuardError) -> Int32 {
-        for line in reply.split(separator: "\n").reversed() where line.hasPrefix("errno=") {
-            guard let value = Int32(line.dropFirst(6)) else { throw .malformed("bad errno line \(line)") }
-            return value
+        let bytes = reply.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex {
+            var start = end
+            while start > bytes.startIndex, bytes[bytes.index(before: start)] != 0x0A { start = bytes.index(before: start) }
+            let line = Substring(bytes[start..<end])
+            if line.hasPrefix("errno=") {
+                guard let value = Int32(line.dropFirst(6)) else { throw .malformed("bad errno line \(line)") }
+                return value
+            }
+            guard start > bytes.startIndex else { break }
+            end = bytes.index(before: start)
         }
         throw .malformed("no errno line")
     }
@@ -50,7 +61,10 @@ public enum UAPIProtocol {
             handshakeSeconds = 0
             handshakeNanos = 0
         }
-        for line in reply.split(separator: "\n") {
+        // Lines split on the byte: a Character split walks grapheme boundaries through ~300 kB on a
+        // 1,000-peer device, read every poll.
+        for bytes in reply.utf8.split(separator: 0x0A) {
+            let line = Substring(bytes)
             guard let eq = line.firstIndex(of: "=") else { throw .malformed("line without '=': \(line)") }
             let key = line[..<eq]
             let value = String(line[line.index(after: eq)...])

@@ -124,6 +124,23 @@ final class InterfaceRuntime {
     /// When `lastDevice` was read (loop time).
     private var lastDeviceAt: Double?
 
+    /// The device for a health snapshot: the last read if it is at most `maxAge` seconds old (in
+    /// event mode the poll's, every `poll_interval` at most), else a read now, with the reason
+    /// when there is none (the status shows it). `fresh` says the read was made now. A 1,000-peer
+    /// dump costs milliseconds to parse: reading it again for every status refresh was a fifth of
+    /// a hub's CPU.
+    func snapshotDevice(maxAge: Double) -> (device: Result<WireGuardDeviceState, WireGuardError>, fresh: Bool) {
+        if let lastDevice, let at = lastDeviceAt, loop.now - at <= maxAge { return (.success(lastDevice), false) }
+        do throws(WireGuardError) {
+            let device = try backend.device()
+            lastDevice = device
+            lastDeviceAt = loop.now
+            return (.success(device), true)
+        } catch {
+            return (.failure(error), true)
+        }
+    }
+
     /// The next `device(maxAge:)` or `readDevice(maxAge:)` reads the device again (it was
     /// re-created, or the network changed: its listen port may differ).
     func forgetDeviceRead() { lastDeviceAt = nil }

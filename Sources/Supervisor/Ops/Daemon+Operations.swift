@@ -154,22 +154,30 @@ extension Daemon {
     func healthSnapshot() -> HealthSnapshot {
         let now = WallClock.now()
         var devices: [ObjectIdentifier: Result<WireGuardDeviceState, WireGuardError>] = [:]
+        var fresh: Set<ObjectIdentifier> = []
         for interface in interfaces {
-            devices[ObjectIdentifier(interface)] = Result { () throws(WireGuardError) in try interface.backend.device() }
+            // The poll's read when it is recent (a status file a second behind is no less true).
+            let (device, isFresh) = interface.snapshotDevice(maxAge: min(2, monitor.pollInterval * 2))
+            devices[ObjectIdentifier(interface)] = device
+            if isFresh { fresh.insert(ObjectIdentifier(interface)) }
         }
+        // Each device's peers by key once: a lookup per peer in the list was quadratic at 1,000 peers.
+        var byKey: [ObjectIdentifier: [String: WireGuardPeerState]] = [:]
+        for (id, device) in devices { if case .success(let device) = device { byKey[id] = device.peersByKey() } }
         let entries = peers.map { peer -> PeerHealth in
             var state: WireGuardPeerState?
             var error: String?
             switch devices[ObjectIdentifier(peer.interface)] {
-            case .success(let device)?:
-                state = device.peer(peer.peerKey.hex)
+            case .success?:
+                state = byKey[ObjectIdentifier(peer.interface)]?[peer.peerKey.hex]
                 if state == nil { error = "not configured on \(peer.interface.name)" }
             case .failure(let failure)?:
                 error = "\(failure)"
             case nil:
                 error = "interface not read"
             }
-            if let state { peer.noteReading(state, now: now) }
+            // A read made now is news to the peer's history; the poll's was given to it already.
+            if let state, fresh.contains(ObjectIdentifier(peer.interface)) { peer.noteReading(state, now: now) }
             return PeerHealth(interface: peer.interface.name, name: peer.name, publicKey: peer.peerKey.base64,
                               state: peer.machine.state, repairing: peer.machine.repairing, lastSignal: peer.lastTrigger,
                               history: peer.history, wireGuard: state, wireGuardError: error, pingTarget: peer.pingTarget,
