@@ -17,7 +17,7 @@ let parent = String(Context.packageDirectory.split(separator: "/").dropLast().la
 
 /// The fuzz targets, one per parser of outside input (docs/fuzzing.md).
 let targets = ["FuzzStun", "FuzzConfig", "FuzzJSON", "FuzzRecord", "FuzzUAPI", "FuzzNetlink", "FuzzICMP",
-               "FuzzOpenDHT", "FuzzStatus", "FuzzDuration", "FuzzCloudflare", "FuzzPlugin", "FuzzPunch"]
+               "FuzzOpenDHT", "FuzzStatus", "FuzzDuration", "FuzzCloudflare", "FuzzPlugin", "FuzzPunch", "FuzzStunRaw"]
 
 func fuzzTarget(_ name: String) -> Target {
     .executableTarget(name: name, dependencies: ["FuzzDriver", .product(name: "StunmeshdKit", package: parent)],

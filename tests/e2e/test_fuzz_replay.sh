@@ -31,5 +31,5 @@ for target in $targets; do
     echo "ok - $target: corpus replayed (${executed:-?} inputs kept), ${#reproducers[@]} reproducers"
     count=$((count + 1))
 done
-((count >= 10)) || e2e_fail "only $count fuzz targets"
+((count >= 14)) || e2e_fail "only $count fuzz targets"
 echo "PASS test_fuzz_replay ($count targets)"
