@@ -17,10 +17,12 @@
 #      from the responder / both ways (a ping every 0.2 s from before either daemon starts), start
 #      offsets 0, 3 and 25 s and both start orders; plus OpenDHT without traffic. Every cell RUNS
 #      times (default 5) for each binary given by --base (the parent commit's) and the daemon,
-#      at the same time; p50 / p95 / max per cell.
+#      at the same time; p50 / p95 / max per cell. -j JOBS runs JOBS sweeps of each binary at
+#      the same time (each its own scenes; RUNS split between them): 20 runs per cell take ~2.7 h
+#      one sweep at a time.
 #
 #   bash bench/skeleton.sh [-n RUNS] [--no-static]
-#   bash bench/skeleton.sh --first-contact [-n RUNS] [--base OLD_BINARY]
+#   bash bench/skeleton.sh --first-contact [-n RUNS] [-j JOBS] [--base OLD_BINARY]
 # Needs root, the e2e packages (scripts/install-deps) and a release build (swift build -c release;
 # or STUNMESHD=path). Not part of scripts/test.
 set -euo pipefail
@@ -84,7 +86,8 @@ while (($# > 0)); do
         --no-static) static=0; shift ;;
         --first-contact) first_contact=1; shift ;;
         --base) base=$2; shift 2 ;;
-        *) echo "usage: $0 [-n RUNS] [--no-static] | --first-contact [-n RUNS] [--base OLD_BINARY]" >&2; exit 2 ;;
+        -j) jobs=$2; shift 2 ;;
+        *) echo "usage: $0 [-n RUNS] [--no-static] | --first-contact [-n RUNS] [-j JOBS] [--base OLD_BINARY]" >&2; exit 2 ;;
     esac
 done
 bin=$(bench_binary)
@@ -119,9 +122,13 @@ if ((first_contact)); then
     echo "# bench/skeleton.sh --first-contact $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), $(wireguard-go --version 2>&1 | head -n 1)"
     binaries=("$bin")
     [[ -z $base ]] || binaries=("$base" "$bin")
-    echo "# daemons: ${binaries[*]}; $runs run(s) per cell and binary, the binaries at the same time"
+    jobs=${jobs:-1}
+    per_job=$(((runs + jobs - 1) / jobs))
+    echo "# daemons: ${binaries[*]}; $((per_job * jobs)) run(s) per cell and binary in $jobs sweep(s) each, all at the same time"
+    sweeps=()
+    for b in "${binaries[@]}"; do for ((j = 0; j < jobs; j++)); do sweeps+=("$b"); done; done
     all=$(mktemp)
-    bench_parallel "$runs" first_contact_sweep "${binaries[@]}" | tee "$all" | grep -v '^/' || true
+    bench_parallel "$per_job" first_contact_sweep "${sweeps[@]}" | tee "$all" | grep -v '^/' || true
     echo
     printf '| %-9s | %-6s | %-10s | %-7s |' traffic offset first store
     for b in "${binaries[@]}"; do printf ' %-28s |' "$([[ $b == "$base" ]] && echo base || echo this) p50 / p95 / max (n)"; done
