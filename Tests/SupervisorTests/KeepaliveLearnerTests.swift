@@ -51,7 +51,8 @@ import Testing
         _ = l.observe(now: 5, rxBytes: 0, txBytes: 0, pathUp: true)
         _ = l.observe(now: 20, rxBytes: 0, txBytes: 0, pathUp: true)
         #expect(l.probeLost(now: 22) == [] && l.probeLost(now: 22.3) == [])
-        #expect(l.probeLost(now: 22.6) == [.setKeepalive(16)], "refuted at 20-21 s: 0.8 × 21")
+        #expect(l.probeLost(now: 22.6) == [.askPartnerToSend, .setKeepalive(16)],
+                "refuted at 20-21 s: 0.8 × 21; the follower is asked to send (its NAT is closed toward us)")
         #expect(l.refuted == 21)
         #expect(l.closedUntil != nil, "the far NAT is closed until the follower's keepalive")
         _ = l.observe(now: 28, rxBytes: 0, txBytes: 0, pathUp: true)
@@ -178,6 +179,27 @@ import Testing
         let outcome = KeepaliveSimulation(lifetimeA: 60, lifetimeB: 180).run(seconds: 7200, settled: 3600)
         #expect(outcome.drops == 0)
         #expect(outcome.longestGap < 60 && outcome.longestGap >= 35, "longest gap \(outcome.longestGap) s")
+    }
+
+    /// The kernel's own "stream" timer (120 s): tests of 157, 135 and 124 s outlast the
+    /// follower's NAT. Asked through the store, the follower punches a second later, so the
+    /// leader's side is cut off only from the NAT's expiry to the test's probes and their wait
+    /// (the part no test beyond the lifetime can avoid: 40 s for the 157 s test); unasked, until
+    /// the follower's keepalive (1.4 × its longest test seen + 8 s = 165 s after the last packet).
+    @Test func aKnockEndsTheOutageOfARefutedTest() {
+        let asked = KeepaliveSimulation(lifetimeA: 120, lifetimeB: 120).run(seconds: 5400, settled: 0)
+        var silentScene = KeepaliveSimulation(lifetimeA: 120, lifetimeB: 120)
+        silentScene.knocksArrive = false
+        let unasked = silentScene.run(seconds: 5400, settled: 0)
+        #expect(asked.knocks >= 1 && unasked.knocks == asked.knocks, "\(asked.knocks) and \(unasked.knocks) knocks")
+        #expect(asked.a.phase == .learned && unasked.a.phase == .learned)
+        #expect(asked.keepaliveA == unasked.keepaliveA, "the knock changes what is learned: \(asked.keepaliveA) vs \(unasked.keepaliveA)")
+        // The longest test is 151 s: 31 s past the NAT, plus 2.6 s of probes and 1 s for the knock.
+        // The longest test, 157 s, is 37 s past the NAT; then 1 s to read, 2.6 s of probes, 1 s
+        // for the knock.
+        #expect(asked.longestClosedTowardB <= 43, "cut off \(asked.longestClosedTowardB) s at once with the knock")
+        #expect(asked.closedTowardB <= 0.6 * unasked.closedTowardB,
+                "cut off \(asked.closedTowardB) s in all with the knock, \(unasked.closedTowardB) s without")
     }
 
     /// A follower that keeps 25 s (stunmesh-go, or a user's `keepalive:`): nothing to learn,

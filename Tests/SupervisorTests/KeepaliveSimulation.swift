@@ -13,6 +13,9 @@ struct KeepaliveSimulation {
     var lifetimeB: Double
     /// A partner that is not a learner (stunmesh-go): B's keepalive fixed at this, B not learning.
     var fixedB: Int?
+    /// Whether a knock reaches the partner (a store it watches): it punches `knockDelay` later.
+    var knocksArrive = true
+    var knockDelay = 1.0
 
     struct Side {
         var learner: KeepaliveLearner
@@ -36,6 +39,13 @@ struct KeepaliveSimulation {
         var b: KeepaliveLearner
         var keepaliveA: Int
         var keepaliveB: Int
+        /// The longest time, after `settled`, that B's NAT was closed toward A: A's traffic was
+        /// lost for that long (a test outlasting B's NAT, until B sent or punched).
+        var longestClosedTowardB = 0.0
+        /// All such time together.
+        var closedTowardB = 0.0
+        /// Knocks A sent (tests that found B's NAT closed).
+        var knocks = 0
     }
 
     func run(seconds: Double, settled: Double) -> Outcome {
@@ -50,6 +60,17 @@ struct KeepaliveSimulation {
         var pendingProbes: [[Double]] = [[], []]
         /// Lost probes' timeouts, per side.
         var lostAt: [[Double]] = [[], []]
+        /// Punches due, per side (a knock read from the store).
+        var punchesAt: [[Double]] = [[], []]
+        var closedSince: Double?
+
+        /// X punches toward Y: a raw packet from WireGuard's port. It re-makes X's NAT entry and,
+        /// when Y's is open, refreshes that one; neither WireGuard sees it.
+        func punch(_ x: Int, at t: Double) {
+            let y = 1 - x
+            sides[x].natRefreshed = t
+            if t - sides[y].natRefreshed < lifetimes[y] { sides[y].natRefreshed = t }
+        }
 
         /// X sends `bytes`; true when it got through (and, for a probe, the answer came back).
         func send(_ x: Int, _ bytes: UInt64, probe: Bool, at t: Double) -> Bool {
@@ -89,6 +110,9 @@ struct KeepaliveSimulation {
                     _ = send(x, 32, probe: false, at: t)
                 case .probe(let count, let spacing, let timeout):
                     for i in 0..<count { pendingProbes[x].append(t + Double(i) * spacing); _ = timeout }
+                case .askPartnerToSend:
+                    outcome.knocks += 1
+                    if knocksArrive { punchesAt[1 - x].append(t + knockDelay) }
                 }
             }
         }
@@ -96,10 +120,23 @@ struct KeepaliveSimulation {
         while Double(step) / 10 < seconds {
             let t = Double(step) / 10
             step += 1
+            if t >= settled {
+                let closed = t - sides[1].natRefreshed >= lifetimes[1]
+                if closed, closedSince == nil { closedSince = t }
+                if !closed, let since = closedSince {
+                    outcome.longestClosedTowardB = max(outcome.longestClosedTowardB, t - since)
+                    outcome.closedTowardB += t - since
+                    closedSince = nil
+                }
+            }
             for x in 0..<2 where t >= sides[x].deadline || t >= sides[x].passiveDue {
                 _ = send(x, 32, probe: false, at: t)
             }
             for x in 0..<2 {
+                while let due = punchesAt[x].first, t >= due - 1e-9 {
+                    punchesAt[x].removeFirst()
+                    punch(x, at: t)
+                }
                 while let due = pendingProbes[x].first, t >= due - 1e-9 {
                     pendingProbes[x].removeFirst()
                     probing[x] = true

@@ -19,8 +19,9 @@ import Testing
     }
 
     /// A live session: handshake 10 s ago.
-    func live(initiator: Bool = true, wg: Endpoint? = nil) -> RemoteContext {
-        RemoteContext(recordSince: 900, wireGuardEndpoint: wg ?? theirs, lastHandshake: 990, now: 1000, weInitiate: initiator)
+    func live(initiator: Bool = true, wg: Endpoint? = nil, rewrote: Bool = false) -> RemoteContext {
+        RemoteContext(recordSince: 900, wireGuardEndpoint: wg ?? theirs, lastHandshake: 990, now: 1000, weInitiate: initiator,
+                      partnerRewrote: rewrote)
     }
 
     /// Drives a machine from idle to monitoring with `theirs` configured.
@@ -339,6 +340,28 @@ import Testing
         _ = r.handle(.published)
         #expect(withoutLogs(r.handle(.remoteEndpoint(theirs, live(initiator: false))))
             == [.punch(theirs), .setEndpoint(theirs, keepalive: 25, kick: true)])
+    }
+
+    /// The peer wrote its record again without moving (its knock: it cannot reach us, e.g. its
+    /// keepalive test found our NAT closed): one punch toward it re-opens our NAT. WireGuard is not
+    /// written — a new keepalive would end the partner's learning, and a WireGuard packet would
+    /// count there as a keepalive sent early (f85a6a4 did both and stopped learning in the lab).
+    @Test func aKnockOfThePeerMakesUsPunchTowardItAndNothingElse() {
+        for initiator in [true, false] {
+            var m = monitoring()
+            _ = m.handle(.remoteChanged)
+            _ = m.handle(.discovered(mine))
+            _ = m.handle(.published)
+            #expect(withoutLogs(m.handle(.remoteEndpoint(theirs, live(initiator: initiator, rewrote: true))))
+                == [.punch(theirs), .cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
+            #expect(m.state == .monitoring)
+        }
+        // The same record, not newer: nothing is sent.
+        var q = monitoring()
+        _ = q.handle(.remoteChanged)
+        _ = q.handle(.discovered(mine))
+        _ = q.handle(.published)
+        #expect(withoutLogs(q.handle(.remoteEndpoint(theirs, live()))) == [.cancelTimer(.retry), .armTimer(.refresh, seconds: 600)])
     }
 
     @Test func thePeersNewRecordEndsThePolling() {

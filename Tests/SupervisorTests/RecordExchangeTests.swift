@@ -97,6 +97,21 @@ import Testing
 
     /// A missing record is read again at the pacer's cadence, but no sooner than once a minute
     /// from a store whose free watch will say when it appears.
+    /// A knock is the same endpoints with a newer `ts`; a move, an older or equal `ts`, or a record
+    /// without one (stunmesh-go) is not.
+    @Test func aKnockIsTheSameEndpointsNewer() {
+        let before = RecordExchange.RemoteRecordStatus(endpoints: EndpointRecord(ipv4: x).json(), timestamp: 100,
+                                                       plugin: "store", firstSeen: 0, lastRead: 0)
+        #expect(before.isRewritten(as: EndpointRecord(ipv4: x, timestamp: 101)))
+        #expect(!before.isRewritten(as: EndpointRecord(ipv4: x, timestamp: 100)))
+        #expect(!before.isRewritten(as: EndpointRecord(ipv4: x, timestamp: 99)))
+        #expect(!before.isRewritten(as: EndpointRecord(ipv4: y, timestamp: 101)), "a move is not a knock")
+        #expect(!before.isRewritten(as: EndpointRecord(ipv4: x)), "no ts: a stunmesh-go peer")
+        var unstamped = before
+        unstamped.timestamp = nil
+        #expect(!unstamped.isRewritten(as: EndpointRecord(ipv4: x, timestamp: 101)))
+    }
+
     @Test func aWatchedStoreIsReadForAMissingRecordOnlyAsASafetyNet() {
         let loop = EventLoop()
         let file = ScriptedStore("file", loop: loop), ex = ScriptedStore("ex", loop: loop)

@@ -168,8 +168,9 @@ import Testing
         let configured = m.configuredEndpoint
         let others = endpoints.filter { $0 != configured }
         let new = others[0], roamedTo = others[1]
-        func context(initiator: Bool, handshake: Double = 0, wg: Endpoint? = nil) -> RemoteContext {
-            RemoteContext(recordSince: 1000, wireGuardEndpoint: wg, lastHandshake: handshake, now: 1100, weInitiate: initiator)
+        func context(initiator: Bool, handshake: Double = 0, wg: Endpoint? = nil, rewrote: Bool = false) -> RemoteContext {
+            RemoteContext(recordSince: 1000, wireGuardEndpoint: wg, lastHandshake: handshake, now: 1100, weInitiate: initiator,
+                          partnerRewrote: rewrote)
         }
         out.append(Variant(token: "remoteEndpoint", tags: ["initiator"], event: .remoteEndpoint(new, context(initiator: true))))
         out.append(Variant(token: "remoteEndpoint", tags: ["responder"], event: .remoteEndpoint(new, context(initiator: false))))
@@ -180,6 +181,8 @@ import Testing
         if let configured {
             out.append(Variant(token: "remoteEndpoint", tags: ["same endpoint"],
                                event: .remoteEndpoint(configured, context(initiator: true))))
+            out.append(Variant(token: "remoteEndpoint", tags: ["same endpoint", "rewritten"],
+                               event: .remoteEndpoint(configured, context(initiator: true, rewrote: true))))
         }
         return out
     }

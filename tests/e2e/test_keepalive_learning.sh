@@ -13,7 +13,10 @@
 #      reaches the follower's at the first ping, and then (1.5 × T later) the follower's side the
 #      leader's: the flow stayed open both ways;
 #   4. no repair was started after the tunnel came up: the tests that found a NAT closed did not
-#      make either side think the path was dead.
+#      make either side think the path was dead;
+#   5. each test that found the follower's NAT closed asked the follower to send (a knock through
+#      the file store) and the follower punched toward the leader each time, so the leader's side
+#      was not cut off until the follower's next keepalive.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -49,7 +52,10 @@ if [[ ${1:-} == --scene ]]; then
     daemons_alive
     repairs=$(cat "$log_l" "$log_f" | grep -c 'path failed' || true)
     ((repairs == 0)) || e2e_fail "T=$timer: $repairs repairs: $(cat "$log_l" "$log_f" | grep 'path failed' | head -3)"
-    echo "ok - T=$timer s: keepalive learned $k s (follower $kf s); both sides reached each other after $idle s of keepalives only; no repair" >"$out"
+    asked=$(grep -c 'asking the partner to send' "$log_l" || true)
+    punched=$(grep -c 'the peer wrote its record again without moving: punching toward it' "$log_f" || true)
+    ((punched >= asked)) || e2e_fail "T=$timer: the leader asked the follower to send $asked times; it punched $punched times"
+    echo "ok - T=$timer s: keepalive learned $k s (follower $kf s); both sides reached each other after $idle s of keepalives only; no repair; the follower was asked to send $asked times and punched $punched times" >"$out"
     exit 0
 fi
 

@@ -203,6 +203,9 @@ final class PeerRuntime {
                     logger.debug("keepalive test: probing after a silence", metadata: metadata)
                 }
                 sendTestProbes(count: count, spacing: spacing, timeout: timeout)
+            case .askPartnerToSend:
+                logger.debug("keepalive test: the far NAT closed; asking the partner to send")
+                knock()
             }
         }
         if let closed = keepaliveLearner?.closedUntil { pathMonitor.quiet(until: closed) }
@@ -565,7 +568,8 @@ final class PeerRuntime {
             handle(.remoteReadFailed("the interface's keys are unknown"))
             return
         }
-        let newestBefore = records.remote?.timestamp
+        let before = records.remote
+        let newestBefore = before?.timestamp
         // A read the store's notification or a repair asks for goes ahead of routine ones.
         let urgent = notified || machine.repair != nil
         notified = false
@@ -575,7 +579,8 @@ final class PeerRuntime {
             case .missing: me.handle(.remoteMissing(pollEvery: me.records.missingPollInterval))
             case .rejected(let why): me.handle(.remoteRejected(why))
             case .record(let record, _, let since):
-                me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now()))
+                me.handle(me.remoteEvent(record, since: since, keys: keys, now: WallClock.now(),
+                                         rewritten: before?.isRewritten(as: record) ?? false))
                 if let ts = record.timestamp, let before = newestBefore, ts > before { me.partnerRepublished() }
             }
         })
@@ -583,7 +588,8 @@ final class PeerRuntime {
 
     /// The event for the peer's accepted record: its endpoint for our `protocol` with what
     /// WireGuard says now, or `.remoteRejected` when it has none.
-    private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double) -> PeerStateMachine.Event {
+    private func remoteEvent(_ record: EndpointRecord, since: Double, keys: InterfaceKeys, now: Double,
+                             rewritten: Bool) -> PeerStateMachine.Event {
         let mark = interface.lastDevice?.fwmark ?? 0
         let endpoint: Endpoint
         switch EndpointChoice.choose(from: record, protocol: settings.protocol, routable: { Sys.hasRoute(to: $0, mark: mark) }) {
@@ -595,7 +601,7 @@ final class PeerRuntime {
         let context = RemoteContext(recordSince: since, wireGuardEndpoint: wireGuard?.endpoint,
                                     lastHandshake: wireGuard?.lastHandshake ?? 0, now: now,
                                     weInitiate: keys.publicKey.bytes.lexicographicallyPrecedes(peerKey.bytes),
-                                    partnerStamps: record.timestamp != nil)
+                                    partnerStamps: record.timestamp != nil, partnerRewrote: rewritten)
         return .remoteEndpoint(endpoint, context)
     }
 

@@ -30,8 +30,10 @@
 /// never above 0.8 × a refuted one); 25 s until anything is proven.
 ///
 /// **What a failed test costs.** The far NAT has closed: traffic from our side is lost until the
-/// follower's keepalive re-opens it — at most `followerKeepalive` after the follower's last packet.
-/// `PeerRuntime` tells the path monitor not to raise a suspicion for that long.
+/// follower sends. We ask it to at once (`askPartnerToSend`: a knock through a watched store, the
+/// follower punches); without such a store its keepalive re-opens the NAT — at most
+/// `followerKeepalive` after the follower's last packet. `PeerRuntime` tells the path monitor not
+/// to raise a suspicion for that long.
 public struct KeepaliveLearner: Sendable {
     /// What to carry out.
     public enum Action: Equatable, Sendable {
@@ -43,6 +45,13 @@ public struct KeepaliveLearner: Sendable {
         /// Send `count` probes through the tunnel `spacing` seconds apart, each waited for
         /// `timeout` seconds; report each with `probeAnswered`/`probeLost`.
         case probe(count: Int, spacing: Double, timeout: Double)
+        /// The far NAT was found closed (every probe of a test lost): nothing of ours reaches the
+        /// follower until it sends, which unasked would be its next keepalive — up to
+        /// `followerKeepalive` after its last packet, a one-way outage while learning. Ask it to
+        /// send now: the runtime knocks through the store, and a follower that reads the knock
+        /// punches toward us (a raw packet: it re-makes its NAT's entry without touching either
+        /// WireGuard, so nothing here counts it as a keepalive).
+        case askPartnerToSend
     }
 
     /// Where the learning stands (for status and logs).
@@ -347,7 +356,7 @@ public struct KeepaliveLearner: Sendable {
         // The far NAT is closed until the follower sends: its keepalive, due at most
         // `followerKeepalive` after the last packet it saw (the one before this silence).
         closedUntil = at - measured + Double(Self.followerKeepalive(rhythm: proven ?? Self.firstTest)) + 2
-        return finish(now: now, wait: Self.pause)
+        return [.askPartnerToSend] + finish(now: now, wait: Self.pause)
     }
 
     /// No probe can go out (no target that answers, no endpoint): a test cannot run.

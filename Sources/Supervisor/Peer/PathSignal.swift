@@ -43,12 +43,17 @@ public struct RemoteContext: Equatable, Sendable {
     /// stunmesh-go peer, which republishes on its own clock (its ping monitor's retries 2 s apart
     /// after a failure), not when our knock or a watch says so.
     public var partnerStamps: Bool
+    /// The peer wrote its record again, newer, with the same endpoints as the one we had: its knock
+    /// (it cannot reach us: its keepalive test found our NAT closed toward it, or its repair found
+    /// neither side moved). One punch toward it re-opens our NAT for it.
+    public var partnerRewrote: Bool
 
     /// A context from its parts.
     public init(recordSince: Double, wireGuardEndpoint: Endpoint?, lastHandshake: Double, now: Double, weInitiate: Bool,
-                partnerStamps: Bool = true) {
+                partnerStamps: Bool = true, partnerRewrote: Bool = false) {
         self.weInitiate = weInitiate
         self.partnerStamps = partnerStamps
+        self.partnerRewrote = partnerRewrote
         self.recordSince = recordSince
         self.wireGuardEndpoint = wireGuardEndpoint
         self.lastHandshake = lastHandshake

@@ -495,7 +495,17 @@ public struct PeerStateMachine: Sendable {
                 return [.log(.info, "our mapping moved: sending toward \(endpoint) from the new one")] + configure(endpoint, context)
             }
             guard let current = repair else {
-                return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
+                guard context.partnerRewrote else {
+                    return [.log(.info, "remote endpoint unchanged \(endpoint)")] + enterMonitoring()
+                }
+                // The peer knocked: it cannot reach us, though neither side moved — our NAT's
+                // entry for it expired (its keepalive test outlasted our NAT, or a long idle). A
+                // punch from WireGuard's port re-makes the entry. Nothing else: WireGuard's
+                // endpoint and keepalive stay as they are (rewriting the keepalive would end the
+                // partner's keepalive learning, and a WireGuard packet of ours would count there
+                // as a keepalive sent early).
+                return [.log(.info, "the peer wrote its record again without moving: punching toward it"), .punch(endpoint)]
+                    + enterMonitoring()
             }
             // Repairing and the peer has not moved (yet): once per repair, send toward it now;
             // then keep polling (re-discover, re-read) until something moves or the path recovers.

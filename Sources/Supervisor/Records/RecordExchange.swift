@@ -50,6 +50,14 @@ public final class RecordExchange {
 
         /// Whether the record carries stunmeshd's timestamp (false: a stunmesh-go peer).
         public var isStamped: Bool { timestamp != nil }
+
+        /// Whether `record`, read after this one, is the peer's knock: the same endpoints with a
+        /// newer `ts` (its `ts` stays the same while its endpoints do, so only a knock or a
+        /// restart with a clock ahead moves it; either way a punch toward it is cheap).
+        public func isRewritten(as record: EndpointRecord) -> Bool {
+            guard let before = timestamp, let ts = record.timestamp else { return false }
+            return ts > before && record.endpoints.json() == endpoints
+        }
     }
 
     /// Seconds a round waits for the other stores once one has given a good answer.
