@@ -9,22 +9,19 @@
 struct DevicePollPacer: Equatable {
     /// The largest share of a core the reads may take: 0.5 %.
     static let maximumDuty = 0.005
-    /// How much each new read's duration counts in the running estimate.
-    static let weight = 0.2
 
-    /// The running estimate of one round of reads (every interface), seconds; nil before the first.
-    private(set) var readCost: Double?
+    /// One round of reads (every interface).
+    private(set) var cost = CostEstimate()
+    /// The running estimate of one round of reads, seconds; nil before the first.
+    var readCost: Double? { cost.seconds }
 
     /// Notes that a round of reads took `seconds`.
-    mutating func noteRead(seconds: Double) {
-        guard seconds.isFinite, seconds >= 0 else { return }
-        readCost = readCost.map { (1 - Self.weight) * $0 + Self.weight * seconds } ?? seconds
-    }
+    mutating func noteRead(seconds: Double) { cost.note(seconds: seconds) }
 
     /// The delay before the next round: `idle` (poll_interval) or, while a peer is active, the
     /// shorter `active`, stretched so that reads stay within `maximumDuty`.
     func interval(active: Bool, idle: Double, active activeInterval: Double) -> Double {
         let wanted = active ? min(activeInterval, idle) : idle
-        return max(wanted, (readCost ?? 0) / Self.maximumDuty)
+        return max(wanted, cost.interval(duty: Self.maximumDuty))
     }
 }

@@ -17,6 +17,8 @@ final class OperationsState {
     let startedAt = WallClock.now()
     var watchers: [SignalWatcher] = []
     var statusTimer: TimerWatcher?
+    /// How soon the status file is written again (its cost on a hub).
+    var statusPacer = StatusRefreshPacer()
     var watchdogTimer: TimerWatcher?
     var notifier: SystemdNotifier?
     var lastSummary: String?
@@ -39,17 +41,17 @@ extension Daemon {
         set { operations.environment = newValue }
     }
 
-    /// Seconds between two writes of the status (and metrics) file.
-    static let statusRefreshInterval = 10.0
-
     /// Installs SIGUSR2 and SIGHUP, writes the first status file, starts its refresh and the
     /// systemd watchdog, and tells systemd start-up is done.
     func startOperations() {
         let ops = operations
         ops.watchers.append(SignalWatcher(loop: loop, signal: SIGUSR2) { [unowned self] in self.rediscoverAll() })
         ops.watchers.append(SignalWatcher(loop: loop, signal: SIGHUP) { [unowned self] in self.reload() })
-        let timer = TimerWatcher(loop: loop) { [unowned self] in self.refreshStatus() }
-        timer.start(after: Self.statusRefreshInterval, repeat: Self.statusRefreshInterval)
+        let timer = TimerWatcher(loop: loop) { [unowned self] in
+            self.refreshStatus()
+            self.operations.statusTimer?.start(after: self.operations.statusPacer.interval)
+        }
+        timer.start(after: ops.statusPacer.interval)
         ops.statusTimer = timer
         ops.notifier = SystemdNotifier(environment: ops.environment)
         if let notifier = ops.notifier {
@@ -98,12 +100,14 @@ extension Daemon {
         summarize(snapshot)
     }
 
-    /// Every `statusRefreshInterval`: the status (and metrics) file, and systemd's STATUS= when
-    /// the summary changed.
+    /// Every `StatusRefreshPacer.interval`: the status (and metrics) file, and systemd's STATUS=
+    /// when the summary changed.
     func refreshStatus() {
+        let started = WallClock.monotonicMicroseconds()
         let snapshot = healthSnapshot()
         writeFiles(snapshot, json: snapshot.encodedJSON())
         summarize(snapshot)
+        operations.statusPacer.noteWrite(seconds: Double(WallClock.monotonicMicroseconds() &- started) / 1e6)
     }
 
     /// SIGUSR2: every peer re-discovers now, as after a network change.
@@ -186,7 +190,7 @@ extension Daemon {
                               keepalive: peer.keepaliveLearner)
         }
         return HealthSnapshot(version: StunmeshdMain.version, pid: Sys.getpid(), startedAt: operations.startedAt,
-                              takenAt: now, refreshInterval: Self.statusRefreshInterval, configFile: operations.configPath,
+                              takenAt: now, refreshInterval: operations.statusPacer.interval, configFile: operations.configPath,
                               monitorMode: monitor.mode.rawValue, peers: entries)
     }
 }
