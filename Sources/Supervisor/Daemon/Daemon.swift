@@ -17,6 +17,8 @@ public final class Daemon {
     private var pollTimers: [TimerWatcher] = []
     /// When WireGuard is read next (`DevicePollPacer`: fast while traffic moves, within a CPU budget).
     private var pollPacer = DevicePollPacer()
+    /// Holds back the peers whose partners were not seen before until the others asked for their records.
+    private var startHold: TimerWatcher?
     private var networkWatch: NetworkWatch?
     /// Wakes when an interface's mapping check is due (Daemon+MappingCheck).
     var mappingCheckTimer: TimerWatcher?
@@ -91,7 +93,10 @@ public final class Daemon {
             peer.readingInterval = monitor.pollInterval
         }
         HeapTrim.keepLargeBlocksOutOfTheHeap()
-        for peer in peers { peer.handle(.start) }
+        // Our keys, to find the partners seen before (the read is the one the first discovery
+        // takes; a device that cannot be read now is read again there).
+        for interface in interfaces { _ = try? interface.readDevice(maxAge: 1) }
+        startPeers()
         if monitor.mode == .events { startProbes() }
         startOperations()
         trimTimer = TimerWatcher(loop: loop) { HeapTrim.now() }
@@ -119,6 +124,34 @@ public final class Daemon {
         for peer in peers { startPinging(peer) }
         startNetworkWatch()
         startMappingChecks()
+    }
+
+    /// Starts every peer, those whose partners were seen before first (`StartOrder`).
+    private func startPeers() {
+        var seenBefore = 0
+        let order = StartOrder.arrange(peers) { peer in
+            let seen = peer.interface.keys.map { peer.records.partnerSeenBefore(ownPublicKey: $0.publicKey) } ?? false
+            if seen { seenBefore += 1 }
+            return seen
+        }
+        let first = order.prefix(seenBefore), rest = order.dropFirst(seenBefore)
+        guard !first.isEmpty, !rest.isEmpty else {
+            for peer in order { peer.handle(.start) }
+            return
+        }
+        logger.info("peers whose partners were seen before start first", metadata: ["seen_before": "\(seenBefore)",
+                                                                                  "peers": "\(peers.count)"])
+        for peer in first { peer.handle(.start) }
+        let since = loop.now
+        startHold = TimerWatcher(loop: loop) { [unowned self] in
+            let held = self.loop.now - since
+            guard StartOrder.restMayStart(firstGroup: first.map(\.machine.state), heldFor: held) else { return }
+            self.startHold?.stop()
+            self.startHold = nil
+            self.logger.debug("the other peers start", metadata: ["held_s": "\(held)"])
+            for peer in rest where peer.machine.state == .idle { peer.handle(.start) }
+        }
+        startHold?.start(after: 0.05, repeat: 0.05)
     }
 
     /// How often WireGuard is read while a peer's counters move.

@@ -233,6 +233,12 @@ public final class RecordExchange {
 
     /// Reads the peer's record from every store, opens each, and picks one (`RemoteRecordChoice`).
     /// `urgent`: a change notification or a repair asks for it (`StoreReadPacer.delay(now:urgent:)`).
+    /// Whether a record of the partner's was accepted before, in this run or one before (the
+    /// state file): such a partner was alive, so its reads go first at start (`StartOrder`).
+    func partnerSeenBefore(ownPublicKey: WireGuardKey) -> Bool {
+        newestAccepted != nil || replayMemory?.newest(for: StoreKey.forRecord(from: peerKey, to: ownPublicKey)) != nil
+    }
+
     func read(keys: InterfaceKeys, urgent: Bool = false, completion: @escaping (Read) -> Void) {
         readRound?.cancel()
         let key = StoreKey.forRecord(from: peerKey, to: keys.publicKey)
