@@ -170,11 +170,8 @@ class Handler(BaseHTTPRequestHandler):
         self.raw(200, body.encode())
 
     def mode_nan(self, cf, listen):
-        if cf:
-            body = b'{"success":true,"errors":[],"result":[{"id":NaN,"ttl":Infinity,"content":-Infinity}],"result_info":{"total_pages":NaN}}'
-        else:
-            body = b'{"data":NaN,"id":Infinity,"seq":-Infinity}\n'
-        self.raw(200, body)
+        self.raw(200, b'{"success":true,"errors":[],"result":[{"id":NaN,"ttl":Infinity,"content":-Infinity}],'
+                      b'"result_info":{"total_pages":NaN}}' if cf else b'{"data":NaN,"id":Infinity,"seq":-Infinity}\n')
 
     def mode_binary(self, cf, listen):
         self.raw(200, os.urandom(65536) + b"\0" * 1024)
@@ -192,11 +189,8 @@ class Handler(BaseHTTPRequestHandler):
         self.raw(200, body)
 
     def mode_wrong_types(self, cf, listen):
-        if cf:
-            body = b'{"success":"yes","errors":{},"messages":1,"result":{"id":[],"content":{}},"result_info":[]}'
-        else:
-            body = b'{"data":{"x":1},"id":[],"seq":"1"}\n[1,2,3]\n"data"\nnull\n'
-        self.raw(200, body)
+        self.raw(200, b'{"success":"yes","errors":{},"messages":1,"result":{"id":[],"content":{}},"result_info":[]}'
+                 if cf else b'{"data":{"x":1},"id":[],"seq":"1"}\n[1,2,3]\n"data"\nnull\n')
 
     def retry(self, value):
         self.raw(429, b'{"success":false,"errors":[{"code":10000,"message":"rate limited"}]}',
