@@ -279,6 +279,8 @@ final class PeerRuntime {
         pathMonitor.burstSent(firstSerial: pingSerial + 1, count: burst.count)
         guard sendProbe(timeout: burst.timeout) else {
             // No probe can go out (no target, no session): the burst cannot decide.
+            logger.debug("path suspect, but no probe can go out: the next suspicion waits",
+                         metadata: ["quiet_s": "\(Int(PathMonitor.abandonedQuiet))"])
             pathMonitor.burstAbandoned(now: WallClock.now())
             return
         }
@@ -418,8 +420,12 @@ final class PeerRuntime {
         case .failed(let signal)?: trigger(signal)
         case .recovered?: handle(.pathRecovered)
         case .confirm(let burst)?:
-            logger.debug("path suspect: confirming", metadata: ["probes": "\(burst.count)",
-                                                                 "timeout_ms": "\(Int(burst.timeout * 1000))"])
+            let estimates = pathMonitor.estimates
+            logger.debug("path suspect: confirming", metadata: [
+                "probes": "\(burst.count)", "timeout_ms": "\(Int(burst.timeout * 1000))",
+                "after_ms": "\(Int(pathMonitor.suspicionAfter * 1000))",
+                "reply_wait_ms": estimates.replyWait.map { "\(Int($0 * 1000))" } ?? "none",
+                "srtt_ms": estimates.srtt.map { "\(Int($0 * 1000))" } ?? "none"])
             sendBurst(burst)
         case .silent(let until)?:
             logger.debug("path silent after a burst: checking our mapping",

@@ -93,15 +93,27 @@ public struct PathMonitor: Sendable {
         case following
     }
 
-    /// What the path has shown: round trip (RFC 6298's smoothed estimate and variation), the gap
-    /// between inbound packets while traffic flows, and the share of probes lost.
+    /// What the path has shown: round trip (RFC 6298's smoothed estimate and variation), how long
+    /// the peer's traffic takes to answer ours, and the share of probes lost.
     public struct Estimates: Equatable, Sendable {
         /// Smoothed round trip of answered probes, seconds; nil before the first.
         public var srtt: Double?
         /// Its variation, seconds.
         public var rttvar = 0.0
-        /// Smoothed gap between two readings that saw rx advance, seconds; nil before two.
-        public var gap: Double?
+        /// How long, once we send data with nothing received since, something comes in: smoothed,
+        /// from the reading that first saw us send to the one that saw rx advance (or a probe's
+        /// answer), seconds. Nil before the first such wait, and again after `rhythmMemory` without
+        /// data either way: a new spell of traffic may be another application's.
+        public var replyWait: Double?
+
+        /// Counts one wait for the peer's traffic. `cleared`: a suspicion's burst was out when it
+        /// ended, so the traffic's own wait is longer than this (unknown): the estimate becomes at
+        /// least this, so a one-way flow (the peer sends only its keepalives) stops raising
+        /// suspicions within a few bursts instead of one per `suspicionAfter`.
+        mutating func noteReplyWait(_ wait: Double, cleared: Bool) {
+            let smoothed = replyWait.map { 0.75 * $0 + 0.25 * wait } ?? wait
+            replyWait = cleared ? max(smoothed, wait) : smoothed
+        }
         /// Probes lost on a path that was alive, and probes whose outcome is known, both decayed by
         /// `lossMemory` per outcome (so about the last 1 / (1 − `lossMemory`) probes count), starting
         /// from the prior: 1 lost of 20.
@@ -137,8 +149,12 @@ public struct PathMonitor: Sendable {
     public static let staleHandshake: Double = 135
     /// How long a WireGuard session stays usable after its handshake (REJECT_AFTER_TIME).
     public static let sessionLifetime: Double = 180
-    /// Silence while sending is suspicious after this many expected inbound gaps...
+    /// Silence while sending is suspicious after this many expected waits for the peer's
+    /// traffic (`Estimates.replyWait`)...
     public static let gapsToSuspect = 2.0
+    /// ...which is forgotten after this long without data either way (then, knowing nothing of the
+    /// traffic, a suspicion comes after a few round trips).
+    public static let rhythmMemory = 60.0
     /// ...but never before this (poll granularity and scheduling noise)...
     public static let minimumSuspicion = 0.3
     /// ...and always after max(`deadFloor`, `deadRoundTrips` × srtt): a path that passes nothing
@@ -152,7 +168,7 @@ public struct PathMonitor: Sendable {
     /// Probes in a burst: at least, at most (36 % round-trip loss, 20 % each way: 10 probes, all
     /// lost with probability 4·10⁻⁵).
     public static let burstRange = 2...10
-    /// Gaps longer than this are idle time, not the rhythm of the traffic.
+    /// Waits longer than this are idle time, not the rhythm of the traffic.
     public static let longestGap = 10.0
     /// The decay of the loss tally per probe outcome (about the last 20 probes count).
     public static let lossMemory = 0.95
@@ -250,11 +266,17 @@ public struct PathMonitor: Sendable {
         return ProbeBurst(count: count, spacing: spacing, timeout: timeout)
     }
 
-    /// Seconds of silence while sending after which the path is suspect (see `gapsToSuspect`).
+    /// Seconds of sending with nothing received after which the path is suspect: two expected
+    /// waits for the peer's traffic (`gapsToSuspect`), but at least a few round trips and at most
+    /// `deadAfter`. Knowing nothing of the traffic (no wait measured yet, or forgotten), after the
+    /// round trips: a burst costs a few probes, and a one-way flow raises the estimate within a few
+    /// bursts (`Estimates.noteReplyWait`). Before, an unknown rhythm waited `deadAfter` (2 s), and
+    /// a rhythm taken from the gaps between inbound packets counted sparse packets before a fault:
+    /// traffic that started at a re-mapping was suspected only ~1.9 s later.
     public var suspicionAfter: Double {
         let dead = deadAfter
         let expectedReply = max(Self.minimumSuspicion, 2 * (estimates.srtt ?? 0) + 4 * estimates.rttvar)
-        let rhythm = estimates.gap.map { Self.gapsToSuspect * $0 } ?? dead
+        let rhythm = estimates.replyWait.map { Self.gapsToSuspect * $0 } ?? expectedReply
         return max(expectedReply, min(rhythm, dead))
     }
 
@@ -269,13 +291,8 @@ public struct PathMonitor: Sendable {
             txAtLastRx = sample.txBytes
             return nil
         }
+        if let lastMovementAt, sample.now - lastMovementAt > Self.rhythmMemory { estimates.replyWait = nil }
         if sample.rxBytes != previous.rxBytes {
-            if let before = lastRxAt, sample.rxBytes > previous.rxBytes {
-                let gap = sample.now - before
-                if gap > 0, gap <= Self.longestGap {
-                    estimates.gap = estimates.gap.map { 0.75 * $0 + 0.25 * gap } ?? gap
-                }
-            }
             received(at: sample.now)
             rxStalled = false
             txAtLastRx = sample.txBytes
@@ -468,6 +485,11 @@ public struct PathMonitor: Sendable {
     // MARK: Rules
 
     private mutating func received(at now: Double) {
+        // The wait that ends a failure is the outage, not the traffic's rhythm (counted, it made
+        // the next suspicion after a repair wait 1.3 s, then 1.8 s: bench/reconnect.sh's runs).
+        if !isFailing, let sendingSince, now - sendingSince > 0, now - sendingSince <= Self.longestGap {
+            estimates.noteReplyWait(now - sendingSince, cleared: confirming != nil || silentUntil != nil)
+        }
         dataSinceRx = false
         // A burst cleared by traffic: the probes it lost so far were loss on a live path.
         if let burst = confirming { for _ in 0..<burst.lost { estimates.note(lost: true) } }
@@ -499,10 +521,9 @@ public struct PathMonitor: Sendable {
             nextLearnProbe = now + min(3600, 60 * Double(1 << min(learnProbes - 1, 6)))
             return .confirm(ProbeBurst(count: 1, spacing: 0, timeout: 1))
         }
-        guard let sendingSince else { return nil }
-        let threshold = suspicionAfter
-        guard now - silentSince >= threshold,
-              now - sendingSince >= max(Self.minimumSuspicion, 2 * (estimates.srtt ?? 0)) else { return nil }
+        // Timed from the first reading that saw us send since the last rx (never earlier than
+        // that rx): silence while nothing asked for an answer is no evidence.
+        guard let sendingSince, now - max(sendingSince, silentSince) >= suspicionAfter else { return nil }
         return startBurst(nextSerial: nil)
     }
 
