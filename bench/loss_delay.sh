@@ -27,6 +27,14 @@ while [[ ${1:-} == -[ldsn] ]]; do
 done
 (($# > 0)) || { echo "usage: bash bench/loss_delay.sh [-l LOSS] [-d DELAY_MS] [-s SECONDS] [-n RUNS] BINARY [BINARY…]" >&2; exit 2; }
 HOLDER_PYTHON=${HOLDER_PYTHON:-$(command -v python3)}
+# Say what is missing before any scene starts (each would otherwise fail only after its set-up).
+if [[ ${1:-} != --scene ]]; then
+    command -v iptables >/dev/null || { echo "bench/loss_delay.sh: no iptables (apt-get install iptables: the NFQUEUE rule)" >&2; exit 2; }
+    "$HOLDER_PYTHON" -c 'import netfilterqueue' 2>/dev/null || {
+        echo "bench/loss_delay.sh: $HOLDER_PYTHON cannot import netfilterqueue (apt-get install libnetfilter-queue-dev; pip install NetfilterQueue)" >&2
+        exit 2
+    }
+fi
 
 if [[ ${1:-} == --scene ]]; then
     bin=$2 out=$3
