@@ -64,6 +64,14 @@ while (($# > 0)); do
     esac
 done
 (($# > 0)) || { echo "usage: bash bench/restore_traffic.sh [-n RUNS] [-d DELAY_MS] [--faults \"a b\"] [--modes \"split full\"] BINARY [BINARY…]" >&2; exit 2; }
+if ((delay > 0)); then
+    # Say what is missing before any worker starts (each would otherwise fail only after its set-up).
+    command -v iptables >/dev/null || { echo "bench/restore_traffic.sh: -d needs iptables (apt-get install iptables)" >&2; exit 2; }
+    "${HOLDER_PYTHON:-$(command -v python3)}" -c 'import netfilterqueue' 2>/dev/null || {
+        echo "bench/restore_traffic.sh: -d needs python's netfilterqueue (apt-get install libnetfilter-queue-dev; pip install NetfilterQueue)" >&2
+        exit 2
+    }
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
 for bin in "$@"; do
     bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
