@@ -360,7 +360,7 @@ public struct PathMonitor: Sendable {
         }
         let signal: PathSignal = unanswered ? .unanswered : rxStalled ? .rxStall : .handshakeStale
         if let changed = verdict(wasFailing: wasFailing, signal: signal) { return changed }
-        return suspicion(at: sample.now, silentSince: since)
+        return suspicion(at: sample.now)
     }
 
     /// Takes a probe's result: `serial` numbers the probes in the order they were sent, `sentAt`
@@ -503,7 +503,7 @@ public struct PathMonitor: Sendable {
     /// Silence while sending, longer than the path makes likely: ask for a burst. Before any
     /// probe has answered an automatic target, ask (rarely) for one probe, to learn that it does;
     /// likewise an explicit target, to learn the round trip.
-    private mutating func suspicion(at now: Double, silentSince: Double) -> Verdict? {
+    private mutating func suspicion(at now: Double) -> Verdict? {
         guard !isFailing, confirming == nil, silentUntil == nil, now >= quietUntil else { return nil }
         // An explicit target is trusted to answer, so nothing else would probe it before a
         // suspicion: the first burst would wait the 1 s default per probe instead of a few round
@@ -521,9 +521,9 @@ public struct PathMonitor: Sendable {
             nextLearnProbe = now + min(3600, 60 * Double(1 << min(learnProbes - 1, 6)))
             return .confirm(ProbeBurst(count: 1, spacing: 0, timeout: 1))
         }
-        // Timed from the first reading that saw us send since the last rx (never earlier than
-        // that rx): silence while nothing asked for an answer is no evidence.
-        guard let sendingSince, now - max(sendingSince, silentSince) >= suspicionAfter else { return nil }
+        // Timed from the first reading that saw us send since the last rx (any rx clears it):
+        // silence while nothing asked for an answer is no evidence.
+        guard let sendingSince, now - sendingSince >= suspicionAfter else { return nil }
         return startBurst(nextSerial: nil)
     }
 
