@@ -106,13 +106,15 @@ public struct PathMonitor: Sendable {
         /// data either way: a new spell of traffic may be another application's.
         public var replyWait: Double?
 
-        /// Counts one wait for the peer's traffic. `cleared`: a suspicion's burst was out when it
-        /// ended, so the traffic's own wait is longer than this (unknown): the estimate becomes at
-        /// least this, so a one-way flow (the peer sends only its keepalives) stops raising
-        /// suspicions within a few bursts instead of one per `suspicionAfter`.
-        mutating func noteReplyWait(_ wait: Double, cleared: Bool) {
-            let smoothed = replyWait.map { 0.75 * $0 + 0.25 * wait } ?? wait
-            replyWait = cleared ? max(smoothed, wait) : smoothed
+        /// Counts one wait for the peer's traffic. A wait that a suspicion's burst ended counts as
+        /// it was (the traffic's own wait is at least that): smoothed like the others, a one-way
+        /// flow (the peer sends only its keepalives) raises the estimate by a quarter per burst
+        /// and reaches the `deadAfter` cap within about eight. Taking such a wait as a floor
+        /// (the estimate at least it) reached the cap in three, but on a lossy two-way path the
+        /// bursts that losses start do the same, and the estimate then stayed at 2 s after the
+        /// loss ended (test_path_judgement: a side no longer suspected its traffic).
+        mutating func noteReplyWait(_ wait: Double) {
+            replyWait = replyWait.map { 0.75 * $0 + 0.25 * wait } ?? wait
         }
         /// Probes lost on a path that was alive, and probes whose outcome is known, both decayed by
         /// `lossMemory` per outcome (so about the last 1 / (1 − `lossMemory`) probes count), starting
@@ -269,7 +271,7 @@ public struct PathMonitor: Sendable {
     /// Seconds of sending with nothing received after which the path is suspect: two expected
     /// waits for the peer's traffic (`gapsToSuspect`), but at least a few round trips and at most
     /// `deadAfter`. Knowing nothing of the traffic (no wait measured yet, or forgotten), after the
-    /// round trips: a burst costs a few probes, and a one-way flow raises the estimate within a few
+    /// round trips: a burst costs a few probes, and a one-way flow raises the estimate within eight or so
     /// bursts (`Estimates.noteReplyWait`). Before, an unknown rhythm waited `deadAfter` (2 s), and
     /// a rhythm taken from the gaps between inbound packets counted sparse packets before a fault:
     /// traffic that started at a re-mapping was suspected only ~1.9 s later.
@@ -488,7 +490,7 @@ public struct PathMonitor: Sendable {
         // The wait that ends a failure is the outage, not the traffic's rhythm (counted, it made
         // the next suspicion after a repair wait 1.3 s, then 1.8 s: bench/reconnect.sh's runs).
         if !isFailing, let sendingSince, now - sendingSince > 0, now - sendingSince <= Self.longestGap {
-            estimates.noteReplyWait(now - sendingSince, cleared: confirming != nil || silentUntil != nil)
+            estimates.noteReplyWait(now - sendingSince)
         }
         dataSinceRx = false
         // A burst cleared by traffic: the probes it lost so far were loss on a live path.
