@@ -20,6 +20,8 @@ static inline void clibev_timer_set(ev_timer *w, double after, double repeat) { 
 static inline void clibev_signal_init(ev_signal *w, void (*cb)(struct ev_loop *, ev_signal *, int), int signum) {
     ev_signal_init(w, cb, signum);
 }
+/// ev_set_priority: a stopped watcher's priority (EV_MINPRI..EV_MAXPRI; 0 by default).
+static inline void clibev_set_priority(void *w, int priority) { ev_set_priority((ev_watcher *)w, priority); }
 /// ev_is_active: whether the watcher is started.
 static inline int clibev_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
 #endif

@@ -17,7 +17,16 @@ private let ioTrampoline: @convention(c) (OpaquePointer?, UnsafeMutablePointer<e
 
 /// ev_io: calls back when a file descriptor becomes readable or writable. The watcher does not
 /// own the descriptor; its owner closes it after stopping (or dropping) the watcher.
+///
+/// **Facts before deadlines.** IO watchers run at a higher priority than timers: when a loop
+/// iteration finds both a descriptor ready and a timer due (a loaded box that woke late), what
+/// arrived is handled first. libev otherwise invokes the timers first, so a STUN answer or a ping
+/// reply that came in time would be judged by its timeout before being read, and an opening
+/// would see a completed handshake in a device read before the initiation that started it.
 public final class IOWatcher {
+    /// The priority of every IO watcher; timers and signals keep libev's default, 0.
+    public static let priority: Int32 = 1
+
     let loop: EventLoop
     let watcher: UnsafeMutablePointer<ev_io>
     let callback: (IOEvents) -> Void
@@ -28,6 +37,7 @@ public final class IOWatcher {
         self.callback = callback
         watcher = .allocate(capacity: 1)
         clibev_io_init(watcher, ioTrampoline, fd, events.rawValue)
+        clibev_set_priority(watcher, Self.priority)
         watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 

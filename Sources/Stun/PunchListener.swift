@@ -57,6 +57,11 @@ public final class PunchListener {
         socket = nil
     }
 
+    /// Reports what is already queued on the socket, now (a caller about to act on a fact that
+    /// may have come after it: a handshake seen in a device read, whose initiation may still be
+    /// unread here).
+    public func drain() { read() }
+
     private func read() {
         while let socket {
             let packet: ReceivedUDPPacket?

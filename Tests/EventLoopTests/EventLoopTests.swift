@@ -73,6 +73,30 @@ import Testing
         #expect(got == [1, 2, 3])
     }
 
+    /// A descriptor that became ready and a timer that fell due while the process was not
+    /// running (a loaded box): the loop hands over what arrived before the deadline's verdict.
+    /// libev's own order would be the timer first.
+    @Test func whatArrivedIsHandledBeforeATimerDueInTheSameIteration() throws {
+        let loop = EventLoop()
+        let pipe = try Sys.pipe()
+        defer { Sys.close(pipe.read); Sys.close(pipe.write) }
+        var order: [String] = []
+        let watcher = IOWatcher(loop: loop, fd: pipe.read, events: .read) { _ in
+            var buffer = [UInt8](repeating: 0, count: 16)
+            _ = try? Sys.read(pipe.read, into: &buffer)
+            order.append("io")
+        }
+        watcher.start()
+        let timer = TimerWatcher(loop: loop) { order.append("timer") }
+        loop.updateNow()
+        timer.start(after: 0.01)
+        try Sys.writeAll(pipe.write, [1])
+        usleep(50_000)
+        loop.runOnce()
+        if order.count < 2 { loop.runOnce() }
+        #expect(order == ["io", "timer"])
+    }
+
     @Test func signalsAreDeliveredAsCallbacks() {
         let loop = EventLoop()
         var received = false

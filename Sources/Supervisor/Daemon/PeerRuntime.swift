@@ -146,6 +146,12 @@ final class PeerRuntime {
     private func noteHandshake(_ state: WireGuardPeerState) {
         guard state.lastHandshake > lastHandshakeSeen else { return }
         lastHandshakeSeen = state.lastHandshake
+        if opening != nil {
+            // The initiation that led to this handshake may still be unread on the punch socket
+            // (another callback of this loop iteration read the device first): hear it before
+            // the opening ends, so the opening's record of who initiated is complete.
+            interface.punches.drain()
+        }
         if opening != nil { endOpening(because: "a handshake completed") }
         handle(.handshakeCompleted)
     }

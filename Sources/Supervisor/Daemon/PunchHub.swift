@@ -46,6 +46,11 @@ final class PunchHub {
         }
     }
 
+    /// Hands over what the listeners have already received (see `PunchListener.drain`).
+    func drain() {
+        for listener in Array(listeners.values) { listener.drain() }
+    }
+
     /// Whether a listener of `family` is open (for tests and status).
     func isListening(_ family: IPFamily) -> Bool { listeners[family] != nil }
 }
