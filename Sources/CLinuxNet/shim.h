@@ -22,6 +22,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <malloc.h>
+#include <netpacket/packet.h>
 
 /// pidfd_open(2): a file descriptor that becomes readable when the child exits, so an event
 /// loop that is not libev's default loop can wait for children without reaping them all.
@@ -33,6 +34,16 @@ static inline int clinuxnet_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidf
 static inline int clinuxnet_inotify_init(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
 static inline int clinuxnet_inotify_add_watch(int fd, const char *path) {
     return inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF);
+}
+
+/// A packet socket's address for every protocol (ETH_P_ALL) on interface `ifindex`
+/// (`TunnelTap`). ETH_P_ALL comes from <linux/if_ether.h>, which clashes with glibc's headers.
+static inline struct sockaddr_ll clinuxnet_packet_address(int ifindex) {
+    struct sockaddr_ll address = {0};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(0x0003);
+    address.sll_ifindex = ifindex;
+    return address;
 }
 
 /// stat(2), whose name Swift resolves to the struct.

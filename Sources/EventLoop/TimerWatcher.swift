@@ -38,4 +38,7 @@ public final class TimerWatcher {
 
     /// Whether the timer is armed.
     public var isActive: Bool { clibev_is_active(watcher) != 0 }
+
+    /// ev_timer_remaining: seconds until an armed timer fires.
+    public var remaining: Double { ev_timer_remaining(loop.raw, watcher) }
 }

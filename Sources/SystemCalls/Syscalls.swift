@@ -113,6 +113,13 @@ public enum Sys {
         _ = try retrying("getsockname") { Glibc.getsockname(fd, address, length) }
     }
 
+    /// if_nametoindex(3): the index of the interface called `name`.
+    public static func interfaceIndex(_ name: String) throws(Errno) -> Int32 {
+        let index = funnel("if_nametoindex") { Int64(if_nametoindex(name)) }
+        guard index > 0 else { throw Errno.current }  // 0 with errno set (ENODEV); a scripted failure, -1
+        return Int32(index)
+    }
+
     /// fcntl(2) F_SETFL O_NONBLOCK: makes a descriptor non-blocking.
     public static func setNonBlocking(_ fd: Int32) throws(Errno) {
         let flags = try retrying("fcntl") { Glibc.fcntl(fd, F_GETFL) }

@@ -545,8 +545,8 @@ keepalive_field() { [[ ${E2E_KEEPALIVE:-5} == none ]] || echo ", keepalive: ${E2
 ## write_stunmesh_config PEER OTHER — stunmesh-go style config (<run>/peer<PEER>/config.yaml) for
 ## peer<PEER> managing OTHER (named peer_a/peer_b) through the shared file store; prints its path.
 ## E2E_REFRESH (default 10m), E2E_KEEPALIVE (default 5; none: no key), E2E_MONITOR_MODE
-## (events|interval) and E2E_MAPPING_CHECK (a duration; both unset: no `monitor` key, the daemon's
-## defaults) tune it; E2E_FULL_TUNNEL=PEER gives that peer `ping.target` (the other's tunnel address), which
+## (events|interval), E2E_MAPPING_CHECK and E2E_POLL_INTERVAL (durations; all unset: no `monitor`
+## key, the daemon's defaults) tune it; E2E_FULL_TUNNEL=PEER gives that peer `ping.target` (the other's tunnel address), which
 ## a full tunnel needs (its allowed-ips 0.0.0.0/0 offer no address to probe).
 write_stunmesh_config() {
     local peer=$1 other=$2
@@ -558,6 +558,7 @@ write_stunmesh_config() {
     [[ ${E2E_FULL_TUNNEL:-} != "$peer" ]] || ping=", ping: { enabled: true, target: \"${E2E_TUN_IP[$other]}\" }"
     [[ -z ${E2E_MONITOR_MODE:-} ]] || fields+=("mode: $E2E_MONITOR_MODE")
     [[ -z ${E2E_MAPPING_CHECK:-} ]] || fields+=("mapping_check_interval: $E2E_MAPPING_CHECK")
+    [[ -z ${E2E_POLL_INTERVAL:-} ]] || fields+=("poll_interval: $E2E_POLL_INTERVAL")
     if ((${#fields[@]} > 0)); then
         monitor="monitor: { $(IFS=,; echo "${fields[*]}" | sed 's/,/, /g') }"
     fi

@@ -125,7 +125,7 @@ public enum ConfigKeys {
             "`events`: probes, counters and netlink trigger a repair at once; `interval`: only the refresh round",
             value: { $0.monitor.mode.rawValue }),
         Key("monitor.poll_interval", .duration(nil), .stunmeshd, .restart, default: "1s",
-            "how often WireGuard's counters are read while idle (0.1 s while traffic moves)",
+            "how often WireGuard's counters are read while idle (0.1 s while traffic moves; traffic into an idle tunnel wakes a read at once)",
             value: { "\($0.monitor.pollInterval)" }),
         Key("monitor.mapping_check_interval", .duration(MappingCheck.intervalRange), .stunmeshd, .restart, default: "5m",
             "how often one STUN exchange checks our public mapping while the tunnels are idle (per WireGuard port)",

@@ -17,6 +17,12 @@ public final class Daemon {
     private var pollTimers: [TimerWatcher] = []
     /// When WireGuard is read next (`DevicePollPacer`: fast while traffic moves, within a CPU budget).
     private var pollPacer = DevicePollPacer()
+    /// While every peer is idle: one `TunnelTap` per interface, waking the reads at the first
+    /// packet into a tunnel.
+    private var taps: [String: TunnelTap] = [:]
+    /// Interfaces whose tap could not be opened, and when (tried again after `tapRetry`).
+    private var tapFailedAt: [String: Double] = [:]
+    private static let tapRetry = 300.0
     /// Holds back the peers whose partners were not seen before until the others asked for their records.
     private var startHold: TimerWatcher?
     private var networkWatch: NetworkWatch?
@@ -118,9 +124,11 @@ public final class Daemon {
             let active = self.peers.contains { $0.pathMonitor.isActive(now: now) || $0.pathMonitor.isConfirming }
             self.pollTimers.first?.start(after: self.pollPacer.interval(active: active, idle: self.monitor.pollInterval,
                                                                         active: Self.activePollInterval))
+            if DevicePollPacer.wakesOnTraffic(active: active) { self.openTaps() } else { self.closeTaps() }
         }
         timer.start(after: monitor.pollInterval)
         pollTimers.append(timer)
+        openTaps()  // every peer starts idle
         for peer in peers { startPinging(peer) }
         startNetworkWatch()
         startMappingChecks()
@@ -157,6 +165,41 @@ public final class Daemon {
     /// How often WireGuard is read while a peer's counters move.
     static let activePollInterval = 0.1
 
+    /// Every peer idle: a tap on each interface wakes the reads at the first packet into a tunnel.
+    private func openTaps() {
+        let now = loop.now
+        for interface in interfaces where taps[interface.name] == nil {
+            let name = interface.name
+            if let failed = tapFailedAt[name], now - failed < Self.tapRetry { continue }
+            do {
+                taps[name] = try TunnelTap(loop: loop, interface: name) { [unowned self] in self.trafficIntoIdleTunnel(name) }
+                tapFailedAt[name] = nil
+            } catch {
+                if tapFailedAt[name] == nil {
+                    logger.info("cannot watch \(name) for traffic (\(error)): an idle tunnel is read every poll_interval")
+                }
+                tapFailedAt[name] = now
+            }
+        }
+    }
+
+    func closeTaps() {
+        for tap in taps.values { tap.close() }
+        taps = [:]
+    }
+
+    /// A packet went into an idle tunnel: read soon (`DevicePollPacer.intervalAfterTunnelPacket`)
+    /// rather than at the idle read, so that a path that died while idle is suspected from the
+    /// first packets of the traffic that finds it dead.
+    private func trafficIntoIdleTunnel(_ interface: String) {
+        closeTaps()
+        guard let timer = pollTimers.first else { return }
+        let delay = pollPacer.intervalAfterTunnelPacket(idleDueIn: timer.isActive ? timer.remaining : monitor.pollInterval)
+        logger.debug("traffic into an idle tunnel: reading WireGuard", metadata: ["interface": interface,
+                                                                                  "in_ms": "\(Int((delay * 1000).rounded()))"])
+        timer.start(after: delay)
+    }
+
     private func pollDevices() {
         for interface in interfaces {
             let device = interface.poll()
@@ -182,6 +225,11 @@ public final class Daemon {
                 // A WireGuard interface of ours deleted or added again: what we wrote to it is gone.
                 let recreated = Set(changes.compactMap(NetworkWatch.recreatedLink))
                 let added = Set(changes.compactMap(NetworkWatch.addedLink))
+                // A tap is bound to the interface's old index: the next idle read opens another.
+                for name in recreated {
+                    self.taps.removeValue(forKey: name)?.close()
+                    self.tapFailedAt[name] = nil
+                }
                 for peer in self.peers {
                     let name = peer.interface.name
                     if recreated.contains(name) {
@@ -220,6 +268,7 @@ public final class Daemon {
         logDigestTimer?.stop()
         stopOperations()
         for timer in pollTimers { timer.stop() }
+        closeTaps()
         mappingCheckTimer?.stop()
         networkWatch?.stop()
         exitStatus = status

@@ -24,4 +24,23 @@ struct DevicePollPacer: Equatable {
         let wanted = active ? min(activeInterval, idle) : idle
         return max(wanted, cost.interval(duty: Self.maximumDuty))
     }
+
+    // MARK: Waking on traffic (`TunnelTap`, docs/path-judgement.md)
+
+    /// Whether a packet into a tunnel should wake the reads: only while every peer is idle (the
+    /// reads are `poll_interval` apart then; while a peer is active they come at the active pace
+    /// anyway, and a tap on a busy tunnel would wake the loop for every packet).
+    static func wakesOnTraffic(active: Bool) -> Bool { !active }
+
+    /// After a packet went into an idle tunnel, WireGuard is read this much later: not at once,
+    /// because WireGuard counts the packet only when it has encrypted and sent it (micro- to
+    /// milliseconds later), and a read before that would see nothing new.
+    static let afterTunnelPacket = 0.02
+
+    /// The delay before the read that a packet into an idle tunnel asks for: `afterTunnelPacket`,
+    /// stretched to the budget, and never later than the idle read that was due anyway
+    /// (`idleDueIn`).
+    func intervalAfterTunnelPacket(idleDueIn: Double) -> Double {
+        min(max(0, idleDueIn), max(Self.afterTunnelPacket, cost.interval(duty: Self.maximumDuty)))
+    }
 }

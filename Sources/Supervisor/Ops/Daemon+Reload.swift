@@ -47,6 +47,7 @@ extension Daemon {
         // Config order, so that status lists peers as the file does.
         peers = ConfigDiff.specs(new).map(\.id).compactMap { plan.peers[$0] ?? kept[$0] }
         interfaces = new.interfaces.compactMap { builder.running.interfaces[$0.name] }
+        closeTaps()  // the next idle read opens them for the interfaces now in use
         if old.statusFile != new.statusFile { try? Sys.unlink(old.statusFile) }
         if let metrics = old.metricsFile, metrics != new.metricsFile { try? Sys.unlink(metrics) }
         if old.log != new.log {
