@@ -37,7 +37,7 @@ public final class TunnelTap {
         let fd = try Sys.socket(AF_PACKET, clinuxnet_sock_dgram(), 0)
         do {
             try Sys.setNonBlocking(fd)
-            try Self.attachFilter(to: fd)
+            try Sys.attachFilter(fd, Self.program)
             var address = clinuxnet_packet_address(index)
             let result = withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
@@ -88,15 +88,5 @@ public final class TunnelTap {
             /* 2 */ sock_filter(code: UInt16(BPF_RET | BPF_K), jt: 0, jf: 0, k: 1),                   // accept 1 byte
             /* 3 */ sock_filter(code: UInt16(BPF_RET | BPF_K), jt: 0, jf: 0, k: 0),                   // drop
         ]
-    }
-
-    private static func attachFilter(to fd: Int32) throws(Errno) {
-        var instructions = program
-        let result = instructions.withUnsafeMutableBufferPointer { buffer in
-            Result { () throws(Errno) in
-                try Sys.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress))
-            }
-        }
-        try result.get()
     }
 }

@@ -88,14 +88,7 @@ enum StunReplyFilter {
 
     /// Attaches the program for `family` to `fd` with SO_ATTACH_FILTER.
     static func attach(to fd: Int32, family: IPFamily, localPort: UInt16, also: Also = .nothing) throws(Errno) {
-        var instructions = program(family: family, localPort: localPort, also: also)
-        let result = instructions.withUnsafeMutableBufferPointer { buffer in
-            Result { () throws(Errno) in
-                let fprog = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
-                try Sys.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog)
-            }
-        }
-        try result.get()
+        try Sys.attachFilter(fd, program(family: family, localPort: localPort, also: also))
     }
 
     private static func statement(_ code: Int32, _ k: UInt32) -> sock_filter {

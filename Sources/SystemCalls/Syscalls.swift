@@ -107,6 +107,17 @@ public enum Sys {
         }
     }
 
+    /// setsockopt(2) SO_ATTACH_FILTER: attaches a classic BPF program to a socket.
+    public static func attachFilter(_ fd: Int32, _ program: [sock_filter]) throws(Errno) {
+        var instructions = program
+        let result = instructions.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(Errno) in
+                try setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress))
+            }
+        }
+        try result.get()
+    }
+
     /// getsockname(2): the local address of a socket.
     public static func getsockname(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>,
                                    _ length: UnsafeMutablePointer<socklen_t>) throws(Errno) {
