@@ -4,10 +4,23 @@
 # $STUNMESH_GO), one exec store (stunmesh-go's exec protocol, bench/exec_store.py), two NATs.
 # Once the tunnel works both ways, REBINDS times per side: that side's NAT gives it a new public
 # port (conntrack flushed), and the figure is the time from the fault to the first answered ping
-# A -> B through the tunnel (restore_time, 20 pings/s); then SETTLE s and the tunnel checked both
-# ways before the next. Every binary's scene runs at the same time as the others'.
+# A -> B through the tunnel (restore_time, 20 pings/s); then SETTLE s, the tunnel checked both
+# ways, and a random 0–1 s before the next fault: a restore of side A happens at one of stunmesh-go's
+# pings, so without it every fault would come at the same point of its 1 s ping clock, where a
+# carrier's rebinding comes at any. Every binary's scene runs at the same time as the others'.
 #
 #   bash bench/mixed_pair.sh [-n REBINDS] [-S SETTLE] BINARY [BINARY…]
+#
+# Each rebinding is also split at stunmesh-go's own verdict: go_detect_s is the time from the fault
+# to its ping monitor's first "peer ping timed out" (its log, stamped by bench/stamp_lines.py), the
+# moment it publishes its new mapping and reads ours; after_go_s is the rest (side A: until its next
+# ping opens its NAT toward our new mapping; side B: until we read its new record). Nothing reaches
+# the stunmesh-go side through either NAT before that verdict, so go_detect_s is its share alone.
+#
+# SETTLE (default 20 s) also decides how rested the exec store's read budget is at the next fault
+# (4 reads at once, then one per 5 s: StoreDescriptor.readBudget): 20 s lets it refill, as between a
+# carrier's rebindings; with -S 8, rebindings ~12 s apart find it partly spent and our reads of the
+# partner's new record wait for it (budgets beat latency targets).
 #
 # GO_PING="interval: 1s, timeout: 500ms, fixed_retries: 3" changes stunmesh-go's ping_monitor.
 #
@@ -15,7 +28,7 @@
 # binary and side. Needs root, the e2e packages and the stunmesh-go binary.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-REBINDS=10 SETTLE=8
+REBINDS=10 SETTLE=20
 while [[ ${1:-} == -[nS] ]]; do
     case $1 in
         -n) REBINDS=$2 ;;
@@ -43,16 +56,23 @@ if [[ ${1:-} == --scene ]]; then
     conf_b=$(write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]} }" "$plugins")
     echo "ping_monitor: { ${GO_PING:-interval: 1s, timeout: 1s, fixed_retries: 3} }" >>"$conf_b"
     start_stunmeshd A "$conf_a"
-    inpeer_bg B stunmesh-go "$go_bin" -c "$conf_b"
+    # Its log lines stamped to the millisecond (its own stamps show the minute).
+    inpeer_bg B stunmesh-go bash -c '"$0" -c "$1" 2>&1 | python3 -u "$2"' "$go_bin" "$conf_b" "$BENCH_DIR/stamp_lines.py"
+    go_log=$(e2e_peer_dir B)/stunmesh-go.log
     wait_for 90 tunnel_ping A B 1 || e2e_fail "the mixed pair did not connect within 90 s"
     wait_for 30 tunnel_ping B A 1 || e2e_fail "B -> A does not work"
     sleep "$SETTLE"
     for side in A B; do
         for run in $(seq "$REBINDS"); do
+            sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
             fault_nat_port "$side"
             t0=$(now_ts)
             restore=$(restore_time A B "$t0" 90) || restore=none
-            echo "mixed_pair binary=$bin side=$side run=$run restore_s=$restore" >>"$out"
+            # stunmesh-go's first ping verdict after the fault, and what came after it.
+            detect=$(awk -v t0="$t0" '$1 >= t0 && /peer ping timed out/ { printf "%.2f", $1 - t0; exit }' "$go_log")
+            after=none
+            [[ -z $detect || $restore == none ]] || after=$(awk -v r="$restore" -v d="$detect" 'BEGIN { printf "%.2f", r - d }')
+            echo "mixed_pair binary=$bin side=$side run=$run restore_s=$restore go_detect_s=${detect:-none} after_go_s=$after" >>"$out"
             sleep "$SETTLE"
             wait_for 60 tunnel_ping A B 1 && wait_for 60 tunnel_ping B A 1 ||
                 e2e_fail "side $side run $run: the tunnel did not settle both ways"
@@ -72,8 +92,13 @@ echo "$out"
 for bin in "$@"; do
     abs="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
     for side in A B; do
-        grep "binary=$abs side=$side " <<<"$out" | sed -n 's/.*restore_s=//p' >/tmp/mixed_pair.$$ || true
-        echo "mixed_pair summary binary=$abs side=$side n/p50/p95/max=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /) failed=$(grep -c none /tmp/mixed_pair.$$ || true)"
+        grep "binary=$abs side=$side " <<<"$out" | sed -n 's/.*restore_s=\([^ ]*\).*/\1/p' >/tmp/mixed_pair.$$ || true
+        line="mixed_pair summary binary=$abs side=$side n/p50/p95/max=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /) failed=$(grep -c none /tmp/mixed_pair.$$ || true)"
+        for part in go_detect_s after_go_s; do
+            grep "binary=$abs side=$side " <<<"$out" | sed -n "s/.* $part=\([0-9.]*\).*/\1/p" >/tmp/mixed_pair.$$ || true
+            line+=" ${part%_s}=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /)"
+        done
+        echo "$line"
     done
 done
 rm -f /tmp/mixed_pair.$$
