@@ -257,11 +257,13 @@ import Testing
         let tree = try ConfigTempTree()
         defer { tree.remove() }
         let path = "\(tree.root)/state/replay.json"
-        let memory = ReplayMemory(path: path, logger: N.quiet)
+        let loop = EventLoop()
+        let memory = ReplayMemory(path: path, loop: loop, logger: N.quiet)
         #expect(memory.newest(for: key) == nil)
         memory.accepted(1_700_000_100, for: key)
         memory.accepted(1_700_000_050, for: key)   // older: not news
-        let reloaded = ReplayMemory(path: path, logger: N.quiet)
+        memory.flush()
+        let reloaded = ReplayMemory(path: path, loop: loop, logger: N.quiet)
         #expect(reloaded.newest(for: key) == 1_700_000_100)
         #expect(ReplayMemory.encode(reloaded.newest) == "{\"schema\":1,\"newest_accepted\":{\"\(key)\":1700000100}}\n")
         try? Sys.unlink(path)
@@ -278,15 +280,78 @@ import Testing
         let loop = EventLoop()
         let store = ScriptedStore("dht", loop: loop)
         let before = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_700_000_900 })
-        before.replayMemory = ReplayMemory(path: path, logger: N.quiet)
+        before.replayMemory = ReplayMemory(path: path, loop: loop, logger: N.quiet)
         _ = try #require(try before.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: N.a, loop: loop)?.get())
         let restarted = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_600_000_000 })
-        restarted.replayMemory = ReplayMemory(path: path, logger: N.quiet)
+        restarted.replayMemory = ReplayMemory(path: path, loop: loop, logger: N.quiet)
         let again = try #require(try restarted.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:40000")!), keys: N.a,
                                                           loop: loop)?.get())
         #expect(again.record.timestamp == 1_700_000_900, "not the clock's 1600000000")
         #expect(ReplayMemory.decode(try #require(String(validating: try ConfigLoader.readFile(path), as: UTF8.self)),
                                     field: "last_published") == [key: 1_700_000_900])
+    }
+
+    /// A hub's start: every peer publishes in the same loop iteration. One file write holds every
+    /// `ts` (a write per publish made the start quadratic: 21 s at 5,000 peers), and no record
+    /// reaches a store before the write that holds its `ts`.
+    @Test func publishesOfOneIterationShareOneWriteThatComesBeforeTheRecords() throws {
+        let tree = try ConfigTempTree()
+        defer { tree.remove() }
+        let path = "\(tree.root)/replay.json"
+        defer { try? Sys.unlink(path) }
+        let loop = EventLoop()
+        let memory = ReplayMemory(path: path, loop: loop, logger: N.quiet)
+        let store = ScriptedStore("file", loop: loop)
+        let senders = (1...50).map { index -> InterfaceKeys in
+            let secret = WireGuardKey(bytes: [UInt8](repeating: UInt8(index), count: 32))!
+            return InterfaceKeys(privateKey: secret, publicKey: secret.publicKey())
+        }
+        var done = 0
+        var exchanges: [RecordExchange] = []
+        for keys in senders {
+            let exchange = N.publisher([N.lane("file", store, loop: loop)], loop: loop)
+            exchange.replayMemory = memory
+            exchange.publish(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: keys) { result in
+                if case .success = result { done += 1 }
+            }
+            exchanges.append(exchange)
+        }
+        #expect(store.sets == 0, "a record left before its ts was on disk")
+        #expect(memory.writes == 0)
+        LoopDriver.drive(loop, timeout: 5) { done == senders.count }
+        #expect(done == senders.count)
+        #expect(memory.writes == 1)
+        #expect(store.sets == senders.count)
+        let saved = ReplayMemory.decode(try #require(String(validating: try ConfigLoader.readFile(path), as: UTF8.self)),
+                                        field: "last_published")
+        #expect(saved?.count == senders.count)
+        #expect(saved?.values.allSatisfy { $0 == 1_700_000_000 } == true)
+        // The same record again is not news: it goes out at once, with no write.
+        var again = false
+        exchanges[0].publish(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: senders[0]) { _ in again = true }
+        #expect(store.sets == senders.count + 1)
+        LoopDriver.drive(loop, timeout: 5) { again }
+        #expect(memory.writes == 1)
+    }
+
+    /// A publish replaced while its `ts` was being saved sends nothing; the newer one goes out.
+    @Test func aPublishReplacedBeforeTheWriteSendsNothing() throws {
+        let tree = try ConfigTempTree()
+        defer { tree.remove() }
+        let path = "\(tree.root)/replay.json"
+        defer { try? Sys.unlink(path) }
+        let loop = EventLoop()
+        let store = ScriptedStore("file", loop: loop)
+        var clock = 1_700_000_000
+        let exchange = N.publisher([N.lane("file", store, loop: loop)], loop: loop, clock: { clock })
+        exchange.replayMemory = ReplayMemory(path: path, loop: loop, logger: N.quiet)
+        var first: Result<RecordExchange.Published, StoreError>?
+        exchange.publish(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: N.a) { first = $0 }
+        clock += 1
+        let second = try #require(exchange.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:40000")!), keys: N.a, loop: loop))
+        #expect(try second.get().record.timestamp == 1_700_000_001)
+        #expect(store.sets == 1, "only the newer record was written")
+        #expect(first == nil, "the replaced publish does not answer")
     }
 
     @Test func aBadFileIsIgnoredAndBadEntriesDropped() {
@@ -295,7 +360,7 @@ import Testing
         let good = String(repeating: "a", count: 40)
         #expect(ReplayMemory.decode(#"{"schema":1,"newest_accepted":{"\#(good)":5,"XYZ":6,"\#(String(repeating: "b", count: 40))":1.5,"\#(String(repeating: "c", count: 40))":1e300}}"#)
                 == [good: 5])
-        #expect(ReplayMemory(path: "", logger: N.quiet).path == nil, "\"\" keeps it in memory only")
+        #expect(ReplayMemory(path: "", loop: EventLoop(), logger: N.quiet).path == nil, "\"\" keeps it in memory only")
     }
 
     /// After a restart (a fresh exchange), a genuinely sealed record older than the newest one
@@ -305,7 +370,7 @@ import Testing
         let store = ScriptedStore("dht", loop: loop)
         let a = N.publisher([N.lane("dht", store, loop: loop)], loop: loop, clock: { 1_700_000_000 })
         _ = try #require(try a.publishNow(EndpointRecord(ipv4: Endpoint("203.0.113.10:35436")!), keys: N.a, loop: loop)?.get())
-        let memory = ReplayMemory(path: nil, logger: N.quiet)
+        let memory = ReplayMemory(path: nil, loop: loop, logger: N.quiet)
         memory.accepted(1_700_000_500, for: key)
         let restarted = N.reader([N.lane("dht", store, loop: loop)], loop: loop)
         restarted.replayMemory = memory

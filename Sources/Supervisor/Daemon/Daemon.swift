@@ -273,6 +273,9 @@ public final class Daemon {
         networkWatch?.stop()
         exitStatus = status
         for peer in peers { peer.stop() }
+        // A `ts` accepted in this loop iteration is not lost (what was waiting to publish is
+        // cancelled by the peers' stop and sends nothing).
+        builder.replayMemory?.flush()
         oneshotTimer?.stop()
         loop.stop()
     }

@@ -41,7 +41,8 @@ final class RuntimeBuilder {
     var httpClientForTests: HTTPClient? { httpClient }
     /// The newest `ts` accepted per partner, kept in `state_file` (made with the first plan; the
     /// file cannot change on reload, `ConfigKeys`).
-    private var replayMemory: ReplayMemory?
+    /// The one replay memory every peer shares (made with the first peer).
+    private(set) var replayMemory: ReplayMemory?
 
     /// The fwmark the daemon's outer traffic carries (HTTP stores, plugin programs): WireGuard's,
     /// read from the running interfaces' devices (the first non-zero one).
@@ -132,7 +133,7 @@ final class RuntimeBuilder {
         let records = try StoreFactory.exchange(for: peer, interface: interface.name, keyPath: keyPath, peerKey: key,
                                                 plugins: config.plugins, stores: stores,
                                                 refreshInterval: config.refreshInterval, loop: loop, logger: logger)
-        if replayMemory == nil { replayMemory = ReplayMemory(path: config.stateFile, logger: logger) }
+        if replayMemory == nil { replayMemory = ReplayMemory(path: config.stateFile, loop: loop, logger: logger) }
         records.replayMemory = replayMemory
         let settings = PeerStateMachine.Settings(refreshInterval: config.refreshInterval, keepalive: peer.keepalive)
         let seed = key.bytes.prefix(8).reduce(UInt64(getpid())) { $0 << 8 | UInt64($1) }

@@ -142,7 +142,6 @@ public final class RecordExchange {
             stamped.timestamp = max(unixTime(), before)
         }
         published = (stamped, keys)
-        if let ts = stamped.timestamp { replayMemory?.published(ts, for: key) }
         let contentJSON = content.json()
         let sealed: String
         do {
@@ -172,14 +171,20 @@ public final class RecordExchange {
             }
         }
         publishRound = round
-        for (index, lane) in lanes.enumerated() {
-            if lane.mustWrite(key: key, content: contentJSON) {
-                lane.set(key: key, value: sealed, content: contentJSON) { round.answer(index, $0.map { true }) }
-            } else {
-                lane.noteSkipped()
-                round.answer(index, .success(false))
+        let send = { [weak self, weak round] in
+            // Not when a newer publish or `stop()` replaced this one while the `ts` was being saved.
+            guard let self, let round, self.publishRound === round else { return }
+            for (index, lane) in lanes.enumerated() {
+                if lane.mustWrite(key: key, content: contentJSON) {
+                    lane.set(key: key, value: sealed, content: contentJSON) { round.answer(index, $0.map { true }) }
+                } else {
+                    lane.noteSkipped()
+                    round.answer(index, .success(false))
+                }
             }
         }
+        // The `ts` is on disk before the record leaves (ReplayMemory).
+        if let ts = stamped.timestamp, let replayMemory { replayMemory.published(ts, for: key, then: send) } else { send() }
     }
 
     /// Writes the published record again with a newer `ts`, to the stores that can tell a watcher
@@ -197,7 +202,6 @@ public final class RecordExchange {
         // Newer than anything the partner accepted from us, or it would be rejected as a replay.
         record.timestamp = max(unixTime(), (record.timestamp ?? 0) + 1)
         published = (record, keys)
-        if let ts = record.timestamp { replayMemory?.published(ts, for: StoreKey.forRecord(from: keys.publicKey, to: peerKey)) }
         let key = StoreKey.forRecord(from: keys.publicKey, to: peerKey)
         let sealed: String
         do {
@@ -206,20 +210,25 @@ public final class RecordExchange {
             return loop.soon { completion(.failure(StoreError("cannot seal the record: \(error)"))) }
         }
         let content = record.endpoints.json()
-        var waiting = notifying.count
-        var written: [String] = [], errors: [String] = []
-        for index in notifying {
-            let lane = lanes[index]
-            lane.set(key: key, value: sealed, content: content) { result in
-                switch result {
-                case .success: written.append(lane.plugin)
-                case .failure(let error): errors.append("\(lane.plugin): \(error)")
+        let lanes = self.lanes
+        let send = {
+            var waiting = notifying.count
+            var written: [String] = [], errors: [String] = []
+            for index in notifying {
+                let lane = lanes[index]
+                lane.set(key: key, value: sealed, content: content) { result in
+                    switch result {
+                    case .success: written.append(lane.plugin)
+                    case .failure(let error): errors.append("\(lane.plugin): \(error)")
+                    }
+                    waiting -= 1
+                    guard waiting == 0 else { return }
+                    completion(written.isEmpty ? .failure(StoreError(errors.joined(separator: "; "))) : .success(written))
                 }
-                waiting -= 1
-                guard waiting == 0 else { return }
-                completion(written.isEmpty ? .failure(StoreError(errors.joined(separator: "; "))) : .success(written))
             }
         }
+        // The `ts` is on disk before the record leaves (ReplayMemory).
+        if let ts = record.timestamp, let replayMemory { replayMemory.published(ts, for: key, then: send) } else { send() }
     }
 
     /// The newest published record sealed again (fresh nonce, same `ts`), for a store's

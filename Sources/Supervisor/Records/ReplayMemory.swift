@@ -1,3 +1,4 @@
+import EventLoop
 import JSON
 import SystemCalls
 
@@ -8,20 +9,32 @@ import SystemCalls
 /// after a restart with a clock that went back (a router without a real-time clock, before NTP) we
 /// never publish a `ts` below one the partner accepted. Keyed by the store key of the record
 /// (`hex(sha1(sender‖receiver))`, which names the pair and the direction). Written atomically
-/// whenever either moves up (rare: a side moved); a file that cannot be read is reported and
-/// replaced, one that cannot be written is logged once and the memory goes on in RAM only. Runs on
-/// the loop.
+/// whenever either moves up (a side moved; at start, every peer's first publish); a file that
+/// cannot be read is reported and replaced, one that cannot be written is logged once and the
+/// memory goes on in RAM only. Runs on the loop.
+///
+/// One write serves every change of a loop iteration: the file holds every peer, so a write per
+/// change made a hub's start quadratic (5,000 peers publishing at once: 5,000 writes of a
+/// 5,000-entry file, each with an fsync — 21 s before the first record reached the store, and as
+/// many flash writes on a router). A published `ts` is still on disk before the record leaves:
+/// `published(_:for:then:)` runs the store writes after the write that holds it.
 final class ReplayMemory {
     /// The file; nil keeps everything in memory.
     let path: String?
     private(set) var newest: [String: Int]
     private(set) var lastPublished: [String: Int] = [:]
+    private let loop: EventLoop
     private let logger: Logger
     private var failing = false
+    /// Whatever must wait for the changes noted so far to be on disk; nil when nothing is pending.
+    private var pending: [() -> Void]?
+    /// File writes made (for tests and the start-up figure).
+    private(set) var writes = 0
 
     /// Loads `path` (a missing file is an empty memory; an unreadable one is logged and ignored).
-    init(path: String?, logger: Logger) {
+    init(path: String?, loop: EventLoop, logger: Logger) {
         self.path = path.flatMap { $0.isEmpty ? nil : $0 }
+        self.loop = loop
         self.logger = logger
         newest = [:]
         guard let file = self.path, let bytes = try? ConfigLoader.readFile(file) else { return }
@@ -39,22 +52,46 @@ final class ReplayMemory {
     /// The last `ts` we published under `key`.
     func lastPublished(for key: String) -> Int? { lastPublished[key] }
 
-    /// Notes that a record with `ts` was accepted under `key`; saves when it is news.
+    /// Notes that a record with `ts` was accepted under `key`; saved on the next loop iteration
+    /// when it is news.
     func accepted(_ ts: Int, for key: String) {
         guard ts > newest[key] ?? Int.min else { return }
         newest[key] = ts
-        save()
+        saveSoon(then: nil)
     }
 
-    /// Notes that we published `ts` under `key`; saves when it is news.
-    func published(_ ts: Int, for key: String) {
-        guard ts > lastPublished[key] ?? Int.min else { return }
+    /// Notes that we are about to publish `ts` under `key`, and runs `send` (the store writes)
+    /// once the file holds it: on the next loop iteration when it is news, at once otherwise (or
+    /// when there is no file), so the partner never holds a `ts` that a crash could make us forget.
+    func published(_ ts: Int, for key: String, then send: @escaping () -> Void) {
+        guard ts > lastPublished[key] ?? Int.min else {
+            // Not news, but an earlier change may still be on its way to the file.
+            return pending == nil ? send() : pending!.append(send)
+        }
         lastPublished[key] = ts
+        saveSoon(then: send)
+    }
+
+    /// Writes what is pending now (at shutdown), then runs what waited for it.
+    func flush() {
+        guard let waiting = pending else { return }
+        pending = nil
         save()
+        for body in waiting { body() }
+    }
+
+    private func saveSoon(then body: (() -> Void)?) {
+        guard path != nil else { body?(); return }
+        if pending == nil {
+            pending = []
+            loop.soon { [weak self] in self?.flush() }
+        }
+        if let body { pending!.append(body) }
     }
 
     private func save() {
         guard let path else { return }
+        writes += 1
         do {
             try AtomicFile.write(Self.encode(newest, published: lastPublished), to: path, mode: 0o600)
             if failing {
