@@ -28,7 +28,7 @@ final class ReplayMemory {
     private var failing = false
     /// Whatever must wait for the changes noted so far to be on disk; nil when nothing is pending.
     private var pending: [() -> Void]?
-    /// File writes made (for tests and the start-up figure).
+    /// File writes made (for tests).
     private(set) var writes = 0
 
     /// Loads `path` (a missing file is an empty memory; an unreadable one is logged and ignored).
