@@ -38,6 +38,32 @@ import Testing
         #expect(try got?.get() == "00ff")
     }
 
+    /// A burst of writes (a hub's start: every peer's first record) goes out in order a slice
+    /// per loop pass: the first writer hears back before the last write is made.
+    @Test func aBurstOfWritesYieldsToTheLoopInOrder() throws {
+        let dir = F.temporaryDirectory()
+        defer { F.removeTree(dir) }
+        let loop = EventLoop()
+        let store = FileStore(loop: loop, directory: dir, writeSlice: 0)
+        let keys = [F.keyA, F.keyB, String(repeating: "c", count: 40)]
+        var answered: [String] = []
+        var writesWhenFirstAnswered: Int?
+        for key in keys {
+            store.set(key: key, value: "00ff") { result in
+                #expect((try? result.get()) != nil)
+                answered.append(key)
+                if writesWhenFirstAnswered == nil { writesWhenFirstAnswered = store.writes }
+            }
+        }
+        #expect(store.writes == 0, "written inside set")
+        loop.runOnce()
+        #expect(store.writes == 1, "one write per pass with a zero slice")
+        F.drive(loop) { answered.count == keys.count }
+        #expect(answered == keys)
+        #expect(writesWhenFirstAnswered.map { $0 < keys.count } == true, "the first writer waited for every write")
+        #expect(keys.allSatisfy { F.read("\(dir)/\($0)") == "00ff" })
+    }
+
     @Test func missingKeyIsNil() throws {
         let dir = F.temporaryDirectory()
         defer { F.removeTree(dir) }

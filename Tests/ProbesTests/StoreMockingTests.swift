@@ -16,8 +16,11 @@ import Testing
         let driver = MockingDriver()
         driver.script("fsync", .fail(Errno(EIO)))
         var result: Result<Void, StoreError>?
-        driver.withMocking { FileStore(loop: loop, directory: dir).set(key: F.keyA, value: "00") { result = $0 } }
-        F.drive(loop) { result != nil }
+        // The write goes out on the loop (FileStore queues writes): drive it with the mock on.
+        driver.withMocking {
+            FileStore(loop: loop, directory: dir).set(key: F.keyA, value: "00") { result = $0 }
+            F.drive(loop) { result != nil }
+        }
         guard case .failure(let error)? = result else { Issue.record("expected failure"); return }
         #expect(error.message.contains("Input/output error"))
         #expect(F.list(dir).isEmpty)
