@@ -40,8 +40,7 @@ final class RuntimeBuilder {
     /// The HTTP client, for tests that check it is one.
     var httpClientForTests: HTTPClient? { httpClient }
     /// The newest `ts` accepted per partner, kept in `state_file` (made with the first plan; the
-    /// file cannot change on reload, `ConfigKeys`).
-    /// The one replay memory every peer shares (made with the first peer).
+    /// file cannot change on reload, `ConfigKeys`); shared by every peer, flushed at shutdown.
     private(set) var replayMemory: ReplayMemory?
 
     /// The fwmark the daemon's outer traffic carries (HTTP stores, plugin programs): WireGuard's,
