@@ -24,6 +24,10 @@
 #
 # GO_PING="interval: 1s, timeout: 500ms, fixed_retries: 3" changes stunmesh-go's ping_monitor.
 #
+# The word `stunmesh-go` as a BINARY runs the reference scene: stunmesh-go on both sides (side A with
+# the same ping monitor, toward B), so the same run shows what a pure stunmesh-go pair takes under the
+# same faults; there go_a_detect_s is side A's own verdict as well.
+#
 # Prints "mixed_pair binary=… side=… run=… restore_s=…" per rebinding, then p50/p95/max per
 # binary and side. Needs root, the e2e packages and the stunmesh-go binary.
 set -euo pipefail
@@ -44,6 +48,8 @@ if [[ ${1:-} == --scene ]]; then
     source "$BENCH_DIR/../tests/e2e/stores_lib.sh"
     go_bin=${STUNMESH_GO:-$E2E_ROOT/../shared/interop/stunmesh-go}
     [[ -x $go_bin ]] || e2e_fail "no stunmesh-go binary at $go_bin (set STUNMESH_GO)"
+    go_pair=false
+    [[ $(basename "$bin") == stunmesh-go ]] && go_pair=true
     E2E_STUNMESHD=$bin
     export E2E_KEEPALIVE=none E2E_REFRESH=10m
     topo_two_nats eim eim
@@ -52,15 +58,29 @@ if [[ ${1:-} == --scene ]]; then
     start_wg B 10.99.0.2/24
     wg_pair A B
     plugins=$(exec_store_plugin_yaml "$E2E_RUN/exec-store")
-    conf_a=$(write_store_config A B "plugin: store" "$plugins")
+    go_ping="ping_monitor: { ${GO_PING:-interval: 1s, timeout: 1s, fixed_retries: 3} }"
     conf_b=$(write_store_config B A "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[A]} }" "$plugins")
-    echo "ping_monitor: { ${GO_PING:-interval: 1s, timeout: 1s, fixed_retries: 3} }" >>"$conf_b"
-    start_stunmeshd A "$conf_a"
-    # Its log lines stamped to the millisecond (its own stamps show the minute).
-    inpeer_bg B stunmesh-go bash -c '"$0" -c "$1" 2>&1 | python3 -u "$2"' "$go_bin" "$conf_b" "$BENCH_DIR/stamp_lines.py"
+    echo "$go_ping" >>"$conf_b"
+    ## start_go PEER CONFIG — stunmesh-go, its log lines stamped to the millisecond (its own stamps
+    ## show the minute).
+    start_go() {
+        inpeer_bg "$1" stunmesh-go bash -c '"$0" -c "$1" 2>&1 | python3 -u "$2"' "$go_bin" "$2" "$BENCH_DIR/stamp_lines.py"
+    }
+    if $go_pair; then
+        conf_a=$(write_store_config A B "plugin: store, ping: { enabled: true, target: ${E2E_TUN_IP[B]} }" "$plugins")
+        echo "$go_ping" >>"$conf_a"
+        start_go A "$conf_a"
+    else
+        conf_a=$(write_store_config A B "plugin: store" "$plugins")
+        start_stunmeshd A "$conf_a"
+    fi
+    start_go B "$conf_b"
     go_log=$(e2e_peer_dir B)/stunmesh-go.log
+    go_a_log=$(e2e_peer_dir A)/stunmesh-go.log
     wait_for 90 tunnel_ping A B 1 || e2e_fail "the mixed pair did not connect within 90 s"
     wait_for 30 tunnel_ping B A 1 || e2e_fail "B -> A does not work"
+    ## go_verdict LOG T0 — seconds from T0 to the first "peer ping timed out" in a stunmesh-go log.
+    go_verdict() { awk -v t0="$2" '$1 >= t0 && /peer ping timed out/ { printf "%.2f", $1 - t0; exit }' "$1"; }
     sleep "$SETTLE"
     for side in A B; do
         for run in $(seq "$REBINDS"); do
@@ -69,10 +89,12 @@ if [[ ${1:-} == --scene ]]; then
             t0=$(now_ts)
             restore=$(restore_time A B "$t0" 90) || restore=none
             # stunmesh-go's first ping verdict after the fault, and what came after it.
-            detect=$(awk -v t0="$t0" '$1 >= t0 && /peer ping timed out/ { printf "%.2f", $1 - t0; exit }' "$go_log")
+            detect=$(go_verdict "$go_log" "$t0")
             after=none
             [[ -z $detect || $restore == none ]] || after=$(awk -v r="$restore" -v d="$detect" 'BEGIN { printf "%.2f", r - d }')
-            echo "mixed_pair binary=$bin side=$side run=$run restore_s=$restore go_detect_s=${detect:-none} after_go_s=$after" >>"$out"
+            a_detect=
+            $go_pair && a_detect=" go_a_detect_s=$(go_verdict "$go_a_log" "$t0")"
+            echo "mixed_pair binary=$bin side=$side run=$run restore_s=$restore go_detect_s=${detect:-none} after_go_s=$after$a_detect" >>"$out"
             sleep "$SETTLE"
             wait_for 60 tunnel_ping A B 1 && wait_for 60 tunnel_ping B A 1 ||
                 e2e_fail "side $side run $run: the tunnel did not settle both ways"
@@ -82,6 +104,17 @@ if [[ ${1:-} == --scene ]]; then
 fi
 
 source "$BENCH_DIR/common.sh"
+# `stunmesh-go` names the reference scene's binary (its basename is what the scene looks at).
+go_bin=${STUNMESH_GO:-$BENCH_DIR/../../shared/interop/stunmesh-go}
+args=()
+for bin in "$@"; do
+    if [[ $bin == stunmesh-go ]]; then
+        [[ -x $go_bin ]] || { echo "no stunmesh-go binary at $go_bin (set STUNMESH_GO)" >&2; exit 2; }
+        bin=$go_bin
+    fi
+    args+=("$bin")
+done
+set -- "${args[@]}"
 ## scene ABS_BINARY RUN PREFIX — one scene with every rebinding.
 scene() {
     GO_PING=${GO_PING:-} bash "$0" -n "$REBINDS" -S "$SETTLE" --scene "$1" "$3" >"$3.log" 2>&1 ||
@@ -94,7 +127,7 @@ for bin in "$@"; do
     for side in A B; do
         grep "binary=$abs side=$side " <<<"$out" | sed -n 's/.*restore_s=\([^ ]*\).*/\1/p' >/tmp/mixed_pair.$$ || true
         line="mixed_pair summary binary=$abs side=$side n/p50/p95/max=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /) failed=$(grep -c none /tmp/mixed_pair.$$ || true)"
-        for part in go_detect_s after_go_s; do
+        for part in go_detect_s after_go_s $([[ $(basename "$abs") == stunmesh-go ]] && echo go_a_detect_s); do
             grep "binary=$abs side=$side " <<<"$out" | sed -n "s/.* $part=\([0-9.]*\).*/\1/p" >/tmp/mixed_pair.$$ || true
             line+=" ${part%_s}=$(bench_stats /tmp/mixed_pair.$$ | tr ' ' /)"
         done
