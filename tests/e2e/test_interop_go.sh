@@ -14,7 +14,15 @@
 #      `monitor`, `status_file`) and stunmesh-go runs it (it connected above), and `stunmeshd check`
 #      accepts the same file;
 #   5. a rebinding on either side heals: natA, then natB gives its side a new public port, and the
-#      tunnel answers again (bound 60 s each; the figures are bench/mixed_pair.sh's).
+#      tunnel answers again (bound 60 s each; the figures are bench/mixed_pair.sh's);
+#   6. migrating a node on a live tunnel, and rolling it back (docs/migrating.md): peerB's stunmesh-go
+#      stops and stunmeshd starts on the same file (its partner runs stunmeshd); later stunmeshd stops
+#      and stunmesh-go starts again. Then the first node of a stunmesh-go mesh: peerA rolls back to
+#      stunmesh-go (a pure stunmesh-go pair) and migrates to stunmeshd again, its partner stunmesh-go.
+#      peerA pings B every 50 ms across each switch; the tunnel must go on answering (bound: no gap
+#      of 10 s) and neither WireGuard may lose its endpoint for the other. Printed: pings lost, the
+#      longest gap, and the repairs stunmeshd started (its status file).
+# e2e-timeout: 300
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/stores_lib.sh"
@@ -85,4 +93,65 @@ for side in A B; do
     wait_for 30 tunnel_ping B A 1 || e2e_fail "B -> A does not work after nat$side's rebinding"
     sleep 5
 done
+# 6. Migrating on a live tunnel, and rolling back.
+## switch_report NAME — peerA's pings to B every 50 ms, NAME.log, once they ended: "sent N, answered M,
+## longest gap G s" (the longest time between two answers, or from the start to the first answer).
+switch_report() {
+    awk -v start="$switch_start" '
+        /^\[[0-9.]+\] [0-9]+ bytes from/ { t = substr($1, 2, length($1) - 2); if (t - prev > gap) gap = t - prev; prev = t }
+        /packets transmitted/ { sent = $1; answered = $4 }
+        BEGIN { prev = start }
+        END { printf "sent %d, answered %d, longest gap %.2f s\n", sent, answered, gap }' "$(e2e_peer_dir A)/$1.log"
+}
+## switch PEER TO NAME — on a live tunnel, PEER's daemon stops (SIGTERM) and TO (stunmeshd or
+## stunmesh-go) starts on PEER's file, while peerA pings B every 50 ms for 20 s; fails unless the
+## tunnel went on answering and both WireGuards kept their endpoints. Sets `report`.
+declare -A go_pids=([B]=$go_pid) confs=([A]=$conf_a [B]=$conf_b)
+switch() {
+    local peer=$1 to=$2 name=$3 gap ends
+    ends="$(wg_endpoint A B) $(wg_endpoint B A)"
+    switch_start=$(now_ts)
+    inpeer_bg A "$name" ping -n -D -i 0.05 -w 20 "${E2E_TUN_IP[B]}"
+    local pings=$E2E_LAST_PID
+    sleep 2
+    if [[ -n ${go_pids[$peer]:-} ]]; then
+        kill -TERM "${go_pids[$peer]}"
+        wait "${go_pids[$peer]}" 2>/dev/null || true
+        unset "go_pids[$peer]"
+    else
+        kill -TERM "${E2E_DAEMON_PID[$peer]}"
+        wait "${E2E_DAEMON_PID[$peer]}" 2>/dev/null || true
+        unset "E2E_DAEMON_PID[$peer]"
+    fi
+    if [[ $to == stunmeshd ]]; then
+        start_stunmeshd "$peer" "${confs[$peer]}"
+    else
+        inpeer_bg "$peer" "stunmesh-go-$name" "$go_bin" -c "${confs[$peer]}"
+        go_pids[$peer]=$E2E_LAST_PID
+    fi
+    wait "$pings" || true
+    report=$(switch_report "$name")
+    daemons_alive
+    [[ -z ${go_pids[$peer]:-} ]] || kill -0 "${go_pids[$peer]}" 2>/dev/null ||
+        e2e_fail "stunmesh-go in peer$peer did not run: $(tail -n 5 "$(e2e_peer_dir "$peer")/stunmesh-go-$name.log")"
+    gap=$(sed -n 's/.*longest gap \([0-9.]*\) s/\1/p' <<<"$report")
+    awk -v g="$gap" 'BEGIN { exit !(g < 10) }' || e2e_fail "$name broke the tunnel: pings A -> B $report"
+    [[ "$(wg_endpoint A B) $(wg_endpoint B A)" == "$ends" ]] ||
+        e2e_fail "$name moved the endpoints (A's for B, B's for A) from $ends to $(wg_endpoint A B) $(wg_endpoint B A)"
+}
+## repairs PEER — the last repair signal in peer<PEER>'s stunmeshd status file, or "none".
+repairs() {
+    wait_for 15 test -s "$(e2e_peer_dir "$1")/status.json" || e2e_fail "stunmeshd in peer$1 wrote no status file"
+    python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["peers"][0]; print(p["last_signal"] and p["last_signal"]["signal"] or "none")' \
+        "$(e2e_peer_dir "$1")/status.json"
+}
+switch B stunmeshd migrate-b
+echo "ok - peerB migrated from stunmesh-go to stunmeshd on a live tunnel (partner stunmeshd): pings A -> B $report; endpoints kept; stunmeshd's repairs: $(repairs B)"
+switch B stunmesh-go roll-back-b
+echo "ok - peerB rolled back to stunmesh-go on a live tunnel: pings A -> B $report; endpoints kept"
+printf 'status_file: "%s/status.json"\n' "$(e2e_peer_dir A)" >>"$conf_a"
+switch A stunmesh-go roll-back-a
+echo "ok - peerA rolled back to stunmesh-go (a pure stunmesh-go pair now) on a live tunnel: pings A -> B $report; endpoints kept"
+switch A stunmeshd migrate-a
+echo "ok - peerA migrated from stunmesh-go to stunmeshd on a live tunnel (partner stunmesh-go, the first node of a stunmesh-go mesh): pings A -> B $report; endpoints kept; stunmeshd's repairs: $(repairs A)"
 echo "PASS test_interop_go ($(e2e_elapsed) s)"
